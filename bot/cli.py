@@ -1,0 +1,117 @@
+"""motcongmot's command line: run the bot, load and dump the unit tree."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+from bot import texts
+from bot.settings import ConfigError, Settings, StorageSettings, load_settings
+from storage import units
+from storage.db import Database, MigrationError
+from storage.units import CsvError
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=level)
+    # httpx logs every request URL, and Telegram's URLs contain the bot token.
+    for noisy in ("httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="motcongmot", description="Trợ lý phong trào 1+1")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="chạy bot (long polling)")
+    imp = sub.add_parser("import-units", help="nạp cây đơn vị từ tệp CSV")
+    imp.add_argument("file", type=Path)
+    exp = sub.add_parser("export-units", help="xuất cây đơn vị ra CSV")
+    exp.add_argument("--out", type=Path, help="tệp đích (mặc định: màn hình)")
+    link = sub.add_parser("invite-link", help="đường dẫn mời đoàn viên vào một đơn vị")
+    link.add_argument("code")
+    link.add_argument("--bot-username", default="", help="tên bot, không có @")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "run":
+            return _run()
+        storage_settings = load_settings(StorageSettings)
+        configure_logging(storage_settings.log_level)
+        if args.command == "import-units":
+            return asyncio.run(_import_units(storage_settings, args.file))
+        if args.command == "export-units":
+            return asyncio.run(_export_units(storage_settings, args.out))
+        if args.command == "invite-link":
+            settings = load_settings(Settings)
+            return asyncio.run(_invite_link(settings, args.code, args.bot_username))
+    except ConfigError as exc:
+        for line in exc.lines:
+            print(line, file=sys.stderr)
+        return 2
+    except MigrationError as exc:
+        print(texts.database_problem(str(exc)), file=sys.stderr)
+        return 1
+    return 2
+
+
+def _run() -> int:
+    settings = load_settings(Settings)
+    configure_logging(settings.log_level)
+    from bot.app import ALLOWED_UPDATES, build_application
+
+    app = build_application(settings)
+    print(texts.STARTING, file=sys.stderr)
+    app.run_polling(allowed_updates=ALLOWED_UPDATES)
+    return 0
+
+
+async def _import_units(settings: StorageSettings, path: Path) -> int:
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        print(texts.file_missing(str(path)), file=sys.stderr)
+        return 1
+    try:
+        rows = units.parse_csv(raw.decode("utf-8"))
+        async with Database(settings.database_path) as db:
+            created, updated = await units.import_rows(db, rows)
+    except UnicodeDecodeError:
+        print(texts.csv_problem(str(path), 1, "csv_encoding", ""), file=sys.stderr)
+        return 1
+    except CsvError as exc:
+        print(texts.csv_problem(str(path), exc.line, exc.code, exc.detail), file=sys.stderr)
+        return 1
+    print(texts.units_imported(len(rows), created, updated))
+    return 0
+
+
+async def _export_units(settings: StorageSettings, out: Path | None) -> int:
+    async with Database(settings.database_path) as db:
+        text = await units.export_csv(db)
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        out.write_text(text, encoding="utf-8")
+    return 0
+
+
+async def _invite_link(settings: Settings, code: str, bot_username: str) -> int:
+    from handlers.common import Deps
+    from storage import invites
+    from storage.clock import SystemClock
+
+    async with Database(settings.database_path) as db:
+        async with db.read() as conn:
+            unit = await units.get_by_code(conn, code)
+        if unit is None:
+            print(texts.unit_missing(code), file=sys.stderr)
+            return 1
+        payload = invites.unit_payload(Deps(db, settings, SystemClock()).link_secret, unit)
+    print(texts.invite_link(unit.name, invites.link(bot_username or "<ten_bot>", payload)))
+    return 0

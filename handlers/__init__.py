@@ -1,0 +1,16 @@
+"""Chat handlers, one module per user journey; thin: parse, call below, reply."""
+
+from __future__ import annotations
+
+from telegram.ext import Application, CallbackQueryHandler
+
+from handlers import flow, help, mine, referral, registration
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    for journey_module in (registration, referral, mine, help):
+        journey_module.register(app)
+    # Buttons of conversations carry "<journey>:<step>:<value>".
+    names = "|".join(sorted(flow.JOURNEYS))
+    app.add_handler(CallbackQueryHandler(flow.on_button, pattern=rf"^({names}):"))
+    help.register_fallbacks(app)

@@ -1,0 +1,173 @@
+"""Referrals (giới thiệu): logging a youth, duplicate checks, a member's year."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+import aiosqlite
+
+from storage import conversations
+from storage.clock import Clock, from_db, to_db
+from storage.conversations import ConversationKey
+from storage.db import Database
+from storage.members import Member
+from storage.validation import Birth, Org, ReferralIn, name_key
+
+
+class Status(StrEnum):
+    INTRODUCED = "introduced"  # đã giới thiệu, chờ xét
+    ADMITTED = "admitted"  # đã kết nạp
+    DECLINED = "declined"  # không kết nạp
+    WITHDRAWN = "withdrawn"  # người giới thiệu đã rút
+
+
+@dataclass(frozen=True)
+class Referral:
+    id: int
+    member_id: int
+    unit_id: int
+    full_name: str
+    birth: Birth
+    phone: str | None
+    org: Org
+    guardian_consent: bool
+    status: Status
+    introduced_at: datetime
+    admitted_on: date | None
+
+    @classmethod
+    def from_row(cls, row: aiosqlite.Row) -> Referral:
+        birth_date = row["birth_date"]
+        return cls(
+            id=row["id"],
+            member_id=row["member_id"],
+            unit_id=row["unit_id"],
+            full_name=row["full_name"],
+            birth=Birth.from_json(birth_date) if birth_date else Birth(row["birth_year"]),
+            phone=row["phone"],
+            org=Org(row["org"]),
+            guardian_consent=bool(row["guardian_consent"]),
+            status=Status(row["status"]),
+            introduced_at=from_db(row["introduced_at"]),
+            admitted_on=date.fromisoformat(row["admitted_on"]) if row["admitted_on"] else None,
+        )
+
+
+_COLUMNS = """id, member_id, unit_id, full_name, birth_date, birth_year, phone, org,
+              guardian_consent, status, introduced_at, admitted_on"""
+
+
+class DuplicateReferral(Exception):
+    """This youth was already introduced (by anyone); says nothing about by whom."""
+
+
+async def _is_duplicate(
+    conn: aiosqlite.Connection, full_name: str | None, birth: Birth | None, phone: str | None
+) -> bool:
+    if phone:
+        sql = "SELECT 1 FROM referrals WHERE phone = ? AND status <> 'withdrawn' LIMIT 1"
+        async with conn.execute(sql, (phone,)) as cur:
+            if await cur.fetchone():
+                return True
+    if full_name and birth:
+        # A bare birth year matches any full date in that year, and the other way round.
+        sql = """SELECT 1 FROM referrals
+                 WHERE name_key = ? AND birth_year = ? AND status <> 'withdrawn'
+                   AND (birth_date IS NULL OR ? IS NULL OR birth_date = ?) LIMIT 1"""
+        day = birth.day.isoformat() if birth.day else None
+        async with conn.execute(sql, (name_key(full_name), birth.year, day, day)) as cur:
+            if await cur.fetchone():
+                return True
+    return False
+
+
+async def already_referred(
+    db: Database,
+    *,
+    full_name: str | None = None,
+    birth: Birth | None = None,
+    phone: str | None = None,
+) -> bool:
+    """An early check while the member is still typing; submit() checks again for real."""
+    async with db.read() as conn:
+        return await _is_duplicate(conn, full_name, birth, phone)
+
+
+async def submit(
+    db: Database, key: ConversationKey, member: Member, data: ReferralIn, clock: Clock
+) -> Referral:
+    """Save the referral as `introduced` and end the conversation, in one transaction."""
+    async with db.write() as conn:
+        if await _is_duplicate(conn, data.full_name, data.birth, data.phone):
+            await conversations.clear(conn, key)
+            raise DuplicateReferral
+        cursor = await conn.execute(
+            """INSERT INTO referrals (member_id, unit_id, full_name, name_key, birth_date,
+                   birth_year, phone, org, guardian_consent, introduced_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            (
+                member.id,
+                member.unit_id,
+                data.full_name,
+                name_key(data.full_name),
+                data.birth.day.isoformat() if data.birth.day else None,
+                data.birth.year,
+                data.phone,
+                data.org.value,
+                int(data.guardian_consent),
+                to_db(clock.now()),
+            ),
+        )
+        await conversations.clear(conn, key)
+        async with conn.execute(
+            f"SELECT {_COLUMNS} FROM referrals WHERE id = ?", (cursor.lastrowid,)
+        ) as cur:
+            row = await cur.fetchone()
+    assert row is not None
+    return Referral.from_row(row)
+
+
+@dataclass(frozen=True)
+class MemberYear:
+    """A member's campaign year: 1+1 is met with one admission in the year."""
+
+    year: int
+    referrals: list[Referral]
+    admitted: int
+
+    @property
+    def met(self) -> bool:
+        return self.admitted >= 1
+
+    @property
+    def pending(self) -> int:
+        return sum(1 for r in self.referrals if r.status is Status.INTRODUCED)
+
+
+def _year_bounds_utc(year: int, tz: ZoneInfo) -> tuple[str, str]:
+    start = datetime(year, 1, 1, tzinfo=tz).astimezone(UTC)
+    end = datetime(year + 1, 1, 1, tzinfo=tz).astimezone(UTC)
+    return to_db(start), to_db(end)
+
+
+async def member_year(db: Database, member_id: int, year: int, tz: ZoneInfo) -> MemberYear:
+    """Referrals introduced or admitted in the local year, newest first."""
+    start, end = _year_bounds_utc(year, tz)
+    first, last = f"{year:04d}-01-01", f"{year:04d}-12-31"
+    sql = f"""SELECT {_COLUMNS} FROM referrals
+              WHERE member_id = ?
+                AND ((introduced_at >= ? AND introduced_at < ?)
+                     OR admitted_on BETWEEN ? AND ?)
+              ORDER BY introduced_at DESC, id DESC"""
+    async with db.read() as conn, conn.execute(sql, (member_id, start, end, first, last)) as cur:
+        rows = await cur.fetchall()
+    referrals = [Referral.from_row(row) for row in rows]
+    admitted = sum(
+        1
+        for r in referrals
+        if r.status is Status.ADMITTED and r.admitted_on and r.admitted_on.year == year
+    )
+    return MemberYear(year, referrals, admitted)

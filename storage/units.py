@@ -1,0 +1,248 @@
+"""Units (đơn vị): the tree, its CSV import/export, and searches over it."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import unicodedata
+from dataclasses import dataclass
+
+import aiosqlite
+
+from storage.db import Database
+from storage.validation import Org
+
+CSV_HEADER = ["code", "name", "parent_code", "org"]
+_CODE = re.compile(r"^[A-Za-z0-9_.\-]{1,40}$")
+UNIT_NAME_MAX = 150
+
+
+@dataclass(frozen=True)
+class Unit:
+    id: int
+    code: str
+    name: str
+    parent_id: int | None
+    org: Org
+    invite_generation: int = 1
+
+    @classmethod
+    def from_row(cls, row: aiosqlite.Row) -> Unit:
+        return cls(
+            id=row["id"],
+            code=row["code"],
+            name=row["name"],
+            parent_id=row["parent_id"],
+            org=Org(row["org"]),
+            invite_generation=row["invite_generation"],
+        )
+
+
+@dataclass(frozen=True)
+class UnitRow:
+    line: int
+    code: str
+    name: str
+    parent_code: str
+    org: Org
+
+
+class CsvError(ValueError):
+    """A bad row: `line` is the 1-based line number in the file (the header is line 1)."""
+
+    def __init__(self, line: int, code: str, detail: str = "") -> None:
+        super().__init__(f"line {line}: {code} {detail}".strip())
+        self.line = line
+        self.code = code
+        self.detail = detail
+
+
+_COLUMNS = "id, code, name, parent_id, org, invite_generation"
+
+
+async def get(conn: aiosqlite.Connection, unit_id: int) -> Unit | None:
+    async with conn.execute(f"SELECT {_COLUMNS} FROM units WHERE id = ?", (unit_id,)) as cur:
+        row = await cur.fetchone()
+    return Unit.from_row(row) if row else None
+
+
+async def get_by_code(conn: aiosqlite.Connection, code: str) -> Unit | None:
+    async with conn.execute(f"SELECT {_COLUMNS} FROM units WHERE code = ?", (code,)) as cur:
+        row = await cur.fetchone()
+    return Unit.from_row(row) if row else None
+
+
+async def children(conn: aiosqlite.Connection, parent_id: int | None) -> list[Unit]:
+    sql = f"SELECT {_COLUMNS} FROM units WHERE parent_id IS ? ORDER BY name COLLATE NOCASE, code"
+    async with conn.execute(sql, (parent_id,)) as cur:
+        return [Unit.from_row(row) for row in await cur.fetchall()]
+
+
+async def has_children(conn: aiosqlite.Connection, unit_id: int) -> bool:
+    async with conn.execute("SELECT 1 FROM units WHERE parent_id = ? LIMIT 1", (unit_id,)) as cur:
+        return await cur.fetchone() is not None
+
+
+async def ancestors(conn: aiosqlite.Connection, unit_id: int) -> list[Unit]:
+    """The unit and its parents, root last."""
+    sql = f"""
+        WITH RECURSIVE up(id, depth) AS (
+            SELECT ?, 0
+            UNION ALL
+            SELECT u.parent_id, up.depth + 1 FROM units u JOIN up ON u.id = up.id
+            WHERE u.parent_id IS NOT NULL
+        )
+        SELECT {_COLUMNS} FROM units JOIN up USING (id) ORDER BY up.depth
+    """
+    async with conn.execute(sql, (unit_id,)) as cur:
+        return [Unit.from_row(row) for row in await cur.fetchall()]
+
+
+def _fold(text: str) -> str:
+    """Case- and accent-insensitive form, so "phuong 1" finds "Phường 1"."""
+    text = unicodedata.normalize("NFD", text.casefold().replace("đ", "d"))
+    return "".join(c for c in text if not unicodedata.combining(c))
+
+
+async def search_leaves(conn: aiosqlite.Connection, query: str, limit: int) -> list[Unit]:
+    """Branches (units without children) whose name contains every word typed."""
+    words = _fold(query).split()
+    if not words:
+        return []
+    sql = f"""SELECT {_COLUMNS} FROM units u
+              WHERE NOT EXISTS (SELECT 1 FROM units c WHERE c.parent_id = u.id)
+              ORDER BY name COLLATE NOCASE, code"""
+    found: list[Unit] = []
+    async with conn.execute(sql) as cur:
+        async for row in cur:
+            folded = _fold(row["name"] + " " + row["code"])
+            if all(word in folded for word in words):
+                found.append(Unit.from_row(row))
+                if len(found) >= limit:
+                    break
+    return found
+
+
+async def bump_invite_generation(conn: aiosqlite.Connection, unit_id: int) -> int:
+    await conn.execute(
+        "UPDATE units SET invite_generation = invite_generation + 1 WHERE id = ?", (unit_id,)
+    )
+    unit = await get(conn, unit_id)
+    assert unit is not None
+    return unit.invite_generation
+
+
+# --- CSV import / export ---------------------------------------------------------------------
+
+
+def parse_csv(text: str) -> list[UnitRow]:
+    """Check every row of a units file; raise CsvError naming the first bad line."""
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    header = next(reader, None)
+    if header is None or [h.strip().lower() for h in header] != CSV_HEADER:
+        raise CsvError(1, "csv_header")
+    rows: list[UnitRow] = []
+    seen: dict[str, int] = {}
+    for index, record in enumerate(reader, start=2):
+        if not record or all(not cell.strip() for cell in record):
+            continue
+        if len(record) != len(CSV_HEADER):
+            raise CsvError(index, "csv_columns")
+        code, name, parent_code, org = (cell.strip() for cell in record)
+        name = " ".join(name.split())
+        if not _CODE.match(code):
+            raise CsvError(index, "csv_code", code)
+        if code in seen:
+            raise CsvError(index, "csv_duplicate", code)
+        if not name or len(name) > UNIT_NAME_MAX:
+            raise CsvError(index, "csv_name")
+        if org.lower() not in {o.value for o in Org}:
+            raise CsvError(index, "csv_org", org)
+        if parent_code == code:
+            raise CsvError(index, "csv_cycle", code)
+        seen[code] = index
+        rows.append(UnitRow(index, code, name, parent_code, Org(org.lower())))
+    return rows
+
+
+async def import_rows(db: Database, rows: list[UnitRow]) -> tuple[int, int]:
+    """Create or update units by code, all in one transaction; returns (created, updated).
+
+    Units that are already in the database but not in the file are left alone, so a branch's
+    members are never orphaned by a partial file.
+    """
+    async with db.write() as conn:
+        existing = {u.code: u for u in await _all(conn)}
+        code_of = {u.id: u.code for u in existing.values()}
+        parents = {u.code: code_of.get(u.parent_id or 0) for u in existing.values()}
+        in_file = {row.code for row in rows}
+        for row in rows:
+            if row.parent_code and row.parent_code not in existing.keys() | in_file:
+                raise CsvError(row.line, "csv_parent", row.parent_code)
+            parents[row.code] = row.parent_code or None
+        for row in rows:
+            if _has_cycle(row.code, parents):
+                raise CsvError(row.line, "csv_cycle", row.code)
+        created = updated = 0
+        for row in rows:
+            if row.code in existing:
+                unit = existing[row.code]
+                if unit.name != row.name or unit.org != row.org:
+                    updated += 1
+                await conn.execute(
+                    "UPDATE units SET name = ?, org = ? WHERE code = ?",
+                    (row.name, row.org.value, row.code),
+                )
+            else:
+                created += 1
+                await conn.execute(
+                    "INSERT INTO units (code, name, org) VALUES (?, ?, ?)",
+                    (row.code, row.name, row.org.value),
+                )
+        for row in rows:
+            before = existing.get(row.code)
+            before_parent = code_of.get(before.parent_id or 0) if before else None
+            if before is not None and before_parent != (row.parent_code or None):
+                updated += 1
+            await conn.execute(
+                "UPDATE units SET parent_id = (SELECT id FROM units WHERE code = ?) WHERE code = ?",
+                (row.parent_code or None, row.code),
+            )
+    return created, updated
+
+
+def _has_cycle(start: str, parents: dict[str, str | None]) -> bool:
+    seen = {start}
+    current = parents.get(start)
+    while current is not None:
+        if current in seen:
+            return True
+        seen.add(current)
+        current = parents.get(current)
+    return False
+
+
+async def _all(conn: aiosqlite.Connection) -> list[Unit]:
+    async with conn.execute(f"SELECT {_COLUMNS} FROM units ORDER BY id") as cur:
+        return [Unit.from_row(row) for row in await cur.fetchall()]
+
+
+async def export_csv(db: Database) -> str:
+    """The whole tree in the import format, parents before children."""
+    async with db.read() as conn:
+        units = await _all(conn)
+    by_id = {u.id: u for u in units}
+    kids: dict[int | None, list[Unit]] = {}
+    for unit in units:
+        kids.setdefault(unit.parent_id, []).append(unit)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_HEADER)
+    stack = sorted(kids.get(None, []), key=lambda u: u.code, reverse=True)
+    while stack:
+        unit = stack.pop()
+        parent = by_id[unit.parent_id].code if unit.parent_id else ""
+        writer.writerow([unit.code, unit.name, parent, unit.org.value])
+        stack.extend(sorted(kids.get(unit.id, []), key=lambda u: u.code, reverse=True))
+    return out.getvalue()

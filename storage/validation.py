@@ -1,0 +1,251 @@
+"""What comes in from people: names, phone numbers, birth dates, ages.
+
+Every rejection is a `PydanticCustomError` whose type is a short code; the text catalog
+(bot/texts.py) turns the code into the Vietnamese sentence the user sees.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    ValidationError,
+    ValidationInfo,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+
+class Org(StrEnum):
+    """The organisation a member belongs to or a youth is to join."""
+
+    DOAN = "doan"  # Đoàn TNCS Hồ Chí Minh
+    HOI = "hoi"  # Hội LHTN Việt Nam
+
+
+def invalid(code: str) -> PydanticCustomError:
+    return PydanticCustomError(code, code)
+
+
+def error_code(exc: ValueError) -> str:
+    """The code of a rejection, whether raised alone or inside a model's ValidationError."""
+    if isinstance(exc, ValidationError):
+        return str(exc.errors()[0]["type"])
+    return str(getattr(exc, "type", "invalid"))
+
+
+# --- names -----------------------------------------------------------------------------------
+
+# The combining marks Vietnamese uses: the five tones and the three letter modifiers
+# (â ê ô: circumflex, ă: breve, ơ ư: horn). Anything else is not a Vietnamese letter.
+_VIETNAMESE_MARKS = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323", "\u0302", "\u0306", "\u031b"}
+NAME_MIN, NAME_MAX = 2, 80
+
+
+def _is_vietnamese_letter(char: str) -> bool:
+    if char in "đĐ":
+        return True
+    base, *marks = unicodedata.normalize("NFD", char)
+    return base.isascii() and base.isalpha() and all(m in _VIETNAMESE_MARKS for m in marks)
+
+
+def _is_name_word(word: str) -> bool:
+    # Ethnic-minority names keep apostrophes and hyphens inside a word: H'Hen Niê, Ksor H'Bia.
+    parts = re.split(r"['’-]", word)
+    return all(part and all(_is_vietnamese_letter(c) for c in part) for part in parts)
+
+
+def normalize_name(value: Any) -> str:
+    """Collapse spaces, keep the letters' case as typed, refuse anything that is not a name."""
+    if not isinstance(value, str):
+        raise invalid("name_invalid")
+    text = " ".join(unicodedata.normalize("NFC", value).split())
+    text = text.replace("’", "'")
+    if len(text) < NAME_MIN:
+        raise invalid("name_too_short")
+    if len(text) > NAME_MAX:
+        raise invalid("name_too_long")
+    if not all(_is_name_word(word) for word in text.split(" ")):
+        raise invalid("name_invalid")
+    return text
+
+
+# Old-style and new-style tone placement both occur (Hòa / Hoà, Thủy / Thuỷ):
+# the key puts the tone on the first vowel of "oa", "oe", "uy" so both compare equal.
+_TONES = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}
+_GLIDE_PAIRS = re.compile(r"([ou])(a|e|y)([\u0300\u0301\u0303\u0309\u0323])(?![a-zăâêôơư])")
+
+
+def name_key(full_name: str) -> str:
+    """A normal form for duplicate checks: NFC, case-folded, one tone placement."""
+    text = unicodedata.normalize("NFD", " ".join(full_name.split()).casefold())
+    text = _GLIDE_PAIRS.sub(lambda m: m[1] + m[3] + m[2], text)
+    return unicodedata.normalize("NFC", text)
+
+
+PersonName = Annotated[str, BeforeValidator(normalize_name)]
+
+
+# --- phone numbers ---------------------------------------------------------------------------
+
+# Vietnamese mobile numbers since the 2018 renumbering: 03x, 05x, 07x, 08x, 09x + 7 digits.
+_MOBILE = re.compile(r"^0[35789]\d{8}$")
+
+
+def normalize_phone(value: Any) -> str:
+    """Accept 0912 345 678, +84912345678, 84-912-345-678…; return 0912345678."""
+    if not isinstance(value, str):
+        raise invalid("phone_invalid")
+    digits = re.sub(r"[\s.\-()]", "", value)
+    if digits.startswith("+"):
+        digits = digits[1:]
+        if not digits.startswith("84"):
+            raise invalid("phone_not_vietnamese")
+    if not digits.isdigit():
+        raise invalid("phone_invalid")
+    if digits.startswith("84") and len(digits) == 11:
+        digits = "0" + digits[2:]
+    if not _MOBILE.match(digits):
+        raise invalid("phone_invalid")
+    return digits
+
+
+def mask_phone(phone: str) -> str:
+    """091****678: enough for a leader to recognise, not enough to call a stranger."""
+    return phone[:3] + "*" * (len(phone) - 6) + phone[-3:]
+
+
+VnPhone = Annotated[str, BeforeValidator(normalize_phone)]
+
+
+# --- birth dates and ages --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Birth:
+    """A birth date, or only the year when that is all the member knows."""
+
+    year: int
+    day: date | None = None
+
+    def age_bounds(self, today: date) -> tuple[int, int]:
+        """The youngest and oldest age the youth can be today."""
+        if self.day is not None:
+            had_birthday = (today.month, today.day) >= (self.day.month, self.day.day)
+            age = today.year - self.day.year - (0 if had_birthday else 1)
+            return age, age
+        reached = today.year - self.year  # the age they reach this year
+        return max(reached - 1, 0), reached
+
+    def display(self) -> str:
+        return self.day.strftime("%d/%m/%Y") if self.day else str(self.year)
+
+    def to_json(self) -> str:
+        return self.day.isoformat() if self.day else str(self.year)
+
+    @classmethod
+    def from_json(cls, text: str) -> Birth:
+        if len(text) == 4:
+            return cls(int(text))
+        day = date.fromisoformat(text)
+        return cls(day.year, day)
+
+
+_DATE = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})$")
+_YEAR = re.compile(r"^\d{4}$")
+OLDEST_YEAR = 1900
+
+
+def parse_birth(text: str, today: date) -> Birth:
+    """dd/mm/yyyy, d/m/yyyy (also with - or .), or a bare year; never in the future."""
+    text = text.strip()
+    if _YEAR.match(text):
+        year = int(text)
+        if year > today.year:
+            raise invalid("birth_in_future")
+        if year < OLDEST_YEAR:
+            raise invalid("birth_invalid")
+        return Birth(year)
+    match = _DATE.match(text)
+    if not match:
+        raise invalid("birth_format")
+    try:
+        day = date(int(match[3]), int(match[2]), int(match[1]))
+    except ValueError:
+        raise invalid("birth_invalid") from None
+    if day > today:
+        raise invalid("birth_in_future")
+    if day.year < OLDEST_YEAR:
+        raise invalid("birth_invalid")
+    return Birth(day.year, day)
+
+
+@dataclass(frozen=True)
+class AgeRange:
+    low: int
+    high: int
+
+    def admits(self, birth: Birth, today: date) -> bool:
+        youngest, oldest = birth.age_bounds(today)
+        return oldest >= self.low and youngest <= self.high
+
+
+@dataclass(frozen=True)
+class AgePolicy:
+    """Who may be admitted where; both ranges come from the settings."""
+
+    ranges: dict[Org, AgeRange]
+    child_below: int = 16  # under 16 a youth is a child under the personal-data law
+
+    def admits(self, org: Org, birth: Birth, today: date) -> bool:
+        return self.ranges[org].admits(birth, today)
+
+    def admits_any(self, birth: Birth, today: date) -> bool:
+        return any(self.admits(org, birth, today) for org in self.ranges)
+
+    def may_be_child(self, birth: Birth, today: date) -> bool:
+        return birth.age_bounds(today)[0] < self.child_below
+
+
+# --- what a conversation hands to storage ----------------------------------------------------
+
+
+class MemberIn(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    full_name: PersonName
+    membership: Org
+    phone: VnPhone | None = None
+
+
+class ReferralIn(BaseModel):
+    """A referred youth, validated as a whole; context: {"today": date, "ages": AgePolicy}."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    full_name: PersonName
+    birth: Birth
+    phone: VnPhone | None = None
+    org: Org
+    guardian_consent: bool = False
+
+    @model_validator(mode="after")
+    def _check_age(self, info: ValidationInfo) -> ReferralIn:
+        context = info.context or {}
+        today: date | None = context.get("today")
+        ages: AgePolicy | None = context.get("ages")
+        if today is None or ages is None:
+            raise ValueError("ReferralIn needs today and ages in the validation context")
+        if not ages.admits(self.org, self.birth, today):
+            raise invalid("age_out_of_range")
+        if ages.may_be_child(self.birth, today) and not self.guardian_consent:
+            raise invalid("guardian_needed")
+        return self

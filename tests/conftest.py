@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+import itertools
+import logging
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.settings import Settings
+from storage import units
+from storage.db import Database
+from tests.fakebotapi import FakeBotApi, TgUser
+from tests.harness import TOKEN, Person, RunningBot, make_settings
+
+SAMPLE_UNITS = Path(__file__).resolve().parent.parent / "data" / "sample_units.csv"
+_user_ids = itertools.count(700_001)
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[FakeBotApi]:
+    server = FakeBotApi(TOKEN)
+    await server.start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "data" / "bot.db"
+
+
+@pytest.fixture
+async def sample_units(db_path: Path) -> None:
+    """The province tree shipped in data/sample_units.csv, loaded the way the CLI loads it."""
+    async with Database(db_path) as db:
+        await units.import_rows(db, units.parse_csv(SAMPLE_UNITS.read_text(encoding="utf-8")))
+
+
+@pytest.fixture
+def settings(api: FakeBotApi, db_path: Path) -> Settings:
+    return make_settings(api, db_path)
+
+
+@pytest.fixture
+async def bot(settings: Settings, sample_units: None) -> AsyncIterator[RunningBot]:
+    running = RunningBot(settings)
+    await running.start()
+    yield running
+    await running.stop()
+    # process_update swallows handler exceptions: any one of them fails the test.
+    assert running.errors == [], running.errors
+
+
+@pytest.fixture
+def person(api: FakeBotApi, bot: RunningBot) -> Callable[..., Person]:
+    def make(first_name: str = "Lan", **kwargs: Any) -> Person:
+        return Person(api, bot, TgUser(id=next(_user_ids), first_name=first_name, **kwargs))
+
+    return make
+
+
+@pytest.fixture(autouse=True)
+def _no_token_in_logs(caplog: pytest.LogCaptureFixture) -> Any:
+    """Whatever a test does, the bot token never reaches a log record."""
+    caplog.set_level(logging.DEBUG)
+    yield
+    secret = TOKEN.split(":", 1)[1]
+    leaked = [r.getMessage() for r in caplog.records if secret in r.getMessage()]
+    assert not leaked, leaked

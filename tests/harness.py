@@ -1,0 +1,165 @@
+"""Runs the production Application against the fake Bot API, and acts as people do.
+
+Nothing of ours is mocked: the Application comes from bot.app.build_application, talks HTTP
+to tests/fakebotapi.py on 127.0.0.1, and stores into a real SQLite file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from telegram import Update
+from telegram.ext import Application, TypeHandler
+
+from bot.app import ALLOWED_UPDATES, build_application
+from bot.settings import Settings
+from storage.clock import Clock
+from tests.fakebotapi import FakeBotApi, SentMessage, TgUser
+
+TOKEN = "123456789:TEST-token_abcdefghijklmnopqrstuvwxyz"
+WAIT = 10.0  # seconds: generous for a loaded 2-core CI machine; only reached on failure
+
+
+def make_settings(api: FakeBotApi, db_path: Path, **extra: Any) -> Settings:
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        telegram_bot_token=TOKEN,
+        telegram_api_base_url=api.api_base_url,
+        telegram_file_base_url=api.file_base_url,
+        database_path=db_path,
+        **extra,
+    )
+
+
+@dataclass
+class RunningBot:
+    """The real Application, started the way run_polling starts it."""
+
+    settings: Settings
+    clock: Clock | None = None
+    app: Application = field(init=False)  # type: ignore[type-arg]
+    errors: list[BaseException] = field(default_factory=list)
+    _done: dict[int, asyncio.Event] = field(default_factory=dict)
+
+    async def start(self) -> None:
+        self.app = build_application(self.settings, clock=self.clock)
+        # Test-only observers: when an update has gone through every handler, and any
+        # exception a handler raised (process_update would otherwise swallow it).
+        self.app.add_handler(TypeHandler(Update, self._mark_done), group=1_000_000)
+        self.app.add_error_handler(self._record_error)
+        await self.app.initialize()
+        assert self.app.post_init is not None
+        await self.app.post_init(self.app)
+        assert self.app.updater is not None
+        await self.app.updater.start_polling(
+            poll_interval=0.0, timeout=5, allowed_updates=ALLOWED_UPDATES
+        )
+        await self.app.start()
+
+    async def stop(self) -> None:
+        assert self.app.updater is not None
+        if self.app.updater.running:
+            await self.app.updater.stop()
+        if self.app.running:
+            await self.app.stop()
+        await self.app.shutdown()
+        assert self.app.post_shutdown is not None
+        await self.app.post_shutdown(self.app)
+
+    async def _mark_done(self, update: object, context: object) -> None:
+        if isinstance(update, Update):
+            self._event(update.update_id).set()
+
+    async def _record_error(self, update: object, context: Any) -> None:
+        self.errors.append(context.error)
+
+    def _event(self, update_id: int) -> asyncio.Event:
+        return self._done.setdefault(update_id, asyncio.Event())
+
+    async def processed(self, update_id: int) -> None:
+        await asyncio.wait_for(self._event(update_id).wait(), WAIT)
+
+
+@dataclass
+class Person:
+    """A Telegram user in a private chat with the bot."""
+
+    api: FakeBotApi
+    bot: RunningBot
+    user: TgUser
+    last_answer: dict[str, Any] | None = None
+
+    @property
+    def chat_id(self) -> int:
+        return self.user.id
+
+    def message(self, message_id: int) -> SentMessage:
+        return self.api.message(self.chat_id, message_id)
+
+    def inbox(self) -> list[SentMessage]:
+        return self.api.messages(self.chat_id)
+
+    @property
+    def last(self) -> SentMessage:
+        return self.inbox()[-1]
+
+    @property
+    def last_text(self) -> str:
+        return self.last.text or ""
+
+    async def _run(self, update_id: int, seen: int) -> list[SentMessage]:
+        await self.bot.processed(update_id)
+        return self.inbox()[seen:]
+
+    async def send(self, text: str) -> list[SentMessage]:
+        """Type a message; returns what the bot sent back (new messages, in order)."""
+        seen = len(self.inbox())
+        return await self._run(self.api.inject_message(self.user, text), seen)
+
+    async def share_contact(self, phone: str, *, own: bool = True) -> list[SentMessage]:
+        contact = {
+            "phone_number": phone,
+            "first_name": self.user.first_name,
+            "user_id": self.user.id if own else self.user.id + 1,
+        }
+        seen = len(self.inbox())
+        return await self._run(self.api.inject_message(self.user, contact=contact), seen)
+
+    def find_button(self, label: str) -> tuple[SentMessage, str]:
+        """The newest bot message holding a button whose text contains `label`."""
+        for message in reversed(self.inbox()):
+            for row in message.buttons():
+                for text, data in row:
+                    if label in text:
+                        return message, data
+        raise AssertionError(f"no button {label!r} in chat {self.chat_id}")
+
+    async def press(self, label: str) -> list[SentMessage]:
+        message, data = self.find_button(label)
+        return await self.press_data(message.message_id, data)
+
+    async def press_data(self, message_id: int, data: str) -> list[SentMessage]:
+        """Press a button (possibly a forged one); the bot's answer lands in last_answer."""
+        seen = len(self.inbox())
+        update_id = self.api.inject_callback(self.user, message_id, data)
+        replies = await self._run(update_id, seen)
+        self.last_answer = self.api.callback_answer(update_id)
+        return replies
+
+
+async def join(p: Person, unit_code: str, name: str, membership: str = "Đoàn viên") -> None:
+    """Register `p` in a unit through its invite link, as a member would."""
+    from storage import invites, units
+
+    deps = p.bot.app.bot_data["deps"]
+    async with deps.db.read() as conn:
+        unit = await units.get_by_code(conn, unit_code)
+    assert unit is not None, unit_code
+    await p.send(f"/start {invites.unit_payload(deps.link_secret, unit)}")
+    await p.send(name)
+    await p.press(membership)
+    replies = await p.send("Bỏ qua")
+    assert replies[-1].text.startswith("Đã ghi danh"), replies[-1].text
