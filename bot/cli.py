@@ -44,9 +44,9 @@ def main(argv: list[str] | None = None) -> int:
         storage_settings = load_settings(StorageSettings)
         configure_logging(storage_settings.log_level)
         if args.command == "import-units":
-            return asyncio.run(_import_units(storage_settings, args.file))
+            return _import_units(storage_settings, args.file)
         if args.command == "export-units":
-            return asyncio.run(_export_units(storage_settings, args.out))
+            return _export_units(storage_settings, args.out)
         if args.command == "invite-link":
             settings = load_settings(Settings)
             return asyncio.run(_invite_link(settings, args.code, args.bot_username))
@@ -71,7 +71,7 @@ def _run() -> int:
     return 0
 
 
-async def _import_units(settings: StorageSettings, path: Path) -> int:
+def _import_units(settings: StorageSettings, path: Path) -> int:
     try:
         raw = path.read_bytes()
     except OSError:
@@ -79,8 +79,7 @@ async def _import_units(settings: StorageSettings, path: Path) -> int:
         return 1
     try:
         rows = units.parse_csv(raw.decode("utf-8"))
-        async with Database(settings.database_path) as db:
-            created, updated = await units.import_rows(db, rows)
+        created, updated = asyncio.run(_import_rows(settings, rows))
     except UnicodeDecodeError:
         print(texts.csv_problem(str(path), 1, "csv_encoding", ""), file=sys.stderr)
         return 1
@@ -91,9 +90,18 @@ async def _import_units(settings: StorageSettings, path: Path) -> int:
     return 0
 
 
-async def _export_units(settings: StorageSettings, out: Path | None) -> int:
+async def _import_rows(settings: StorageSettings, rows: list[units.UnitRow]) -> tuple[int, int]:
     async with Database(settings.database_path) as db:
-        text = await units.export_csv(db)
+        return await units.import_rows(db, rows)
+
+
+async def _dump_units(settings: StorageSettings) -> str:
+    async with Database(settings.database_path) as db:
+        return await units.export_csv(db)
+
+
+def _export_units(settings: StorageSettings, out: Path | None) -> int:
+    text = asyncio.run(_dump_units(settings))
     if out is None:
         sys.stdout.write(text)
     else:

@@ -55,7 +55,7 @@ MENU = (
     "/help – hướng dẫn"
 )
 HELP = (
-    "Phong trào \"1+1\": mỗi đoàn viên, hội viên giới thiệu ít nhất một thanh niên "
+    'Phong trào "1+1": mỗi đoàn viên, hội viên giới thiệu ít nhất một thanh niên '
     "được kết nạp vào Đoàn hoặc Hội trong năm.\n\n"
     "/start – ghi danh vào chi đoàn, chi hội\n"
     "/gioithieu – ghi tên thanh niên đồng chí giới thiệu\n"
@@ -81,8 +81,7 @@ def ask(question: str) -> str:
 # --- registration (/start) -------------------------------------------------------------------
 
 WELCOME = (
-    "Chào đồng chí! Đây là trợ lý phong trào \"1+1\" của Đoàn TNCS Hồ Chí Minh "
-    "và Hội LHTN Việt Nam."
+    'Chào đồng chí! Đây là trợ lý phong trào "1+1" của Đoàn TNCS Hồ Chí Minh và Hội LHTN Việt Nam.'
 )
 CHOOSE_ROOT = "Đồng chí sinh hoạt ở đơn vị nào? Chọn dần từ trên xuống:"
 SEARCH_HINT = "Cũng có thể gõ vài chữ trong tên chi đoàn để tìm."

@@ -10,6 +10,7 @@ transaction. One user has at most one journey at a time.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -174,7 +175,7 @@ async def on_button(update: Update, context: Context) -> None:
     """A button of a journey: only the buttons of the step the user is on do anything."""
     query = update.callback_query
     assert query is not None and query.data is not None
-    journey_name, step_name, value = (query.data.split(":", 2) + ["", ""])[:3]
+    journey_name, step_name, value = [*query.data.split(":", 2), "", ""][:3]
     state = await active(update, context)
     step = _step(state) if state else None
     if (
@@ -210,7 +211,5 @@ async def _show_choice(update: Update) -> None:
         None,
     )
     text = f"{message.text}\n→ {label}" if label else message.text
-    try:
+    with suppress(BadRequest):  # the message is gone or unchanged: the answer still counts
         await query.edit_message_text(text, reply_markup=None)
-    except BadRequest:
-        pass  # the message is gone or unchanged: the answer still counts

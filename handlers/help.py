@@ -16,7 +16,9 @@ async def show_help(update: Update, context: Context) -> None:
 
 async def cancel(update: Update, context: Context) -> None:
     cancelled = await flow.cancel(update, context)
-    await say(update, context, texts.CANCELLED if cancelled else texts.NOTHING_TO_CANCEL, REMOVE_KEYBOARD)
+    await say(
+        update, context, texts.CANCELLED if cancelled else texts.NOTHING_TO_CANCEL, REMOVE_KEYBOARD
+    )
 
 
 async def unknown_command(update: Update, context: Context) -> None:

@@ -28,4 +28,8 @@ async def show_mine(update: Update, context: Context) -> None:
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
-    app.add_handler(CommandHandler(["cuatoi", "mine"], show_mine, filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE))
+    app.add_handler(
+        CommandHandler(
+            ["cuatoi", "mine"], show_mine, filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+        )
+    )

@@ -17,10 +17,10 @@ from handlers.flow import Draft, End, Next, Outcome, Retry
 from storage import referrals
 from storage.referrals import DuplicateReferral
 from storage.validation import (
-    error_code,
     Birth,
     Org,
     ReferralIn,
+    error_code,
     normalize_name,
     normalize_phone,
     parse_birth,
@@ -29,7 +29,6 @@ from storage.validation import (
 REFERRAL = flow.journey("ref")
 NAME, BIRTH, PHONE, ORG, GUARDIAN, CONFIRM = "name", "birth", "phone", "org", "guard", "ok"
 SKIP, YES, NO = "skip", "yes", "no"
-
 
 
 def _age(context: Context, birth: Birth) -> str:
@@ -174,7 +173,9 @@ async def take_confirm(update: Update, context: Context, draft: Draft, value: st
         await say(update, context, texts.invalid(error_code(exc)))
         return End()
     year = await referrals.member_year(deps.db, member.id, deps.today().year, deps.settings.tz)
-    await say(update, context, texts.referral_saved(saved.id, saved.full_name, year.year, year.admitted))
+    await say(
+        update, context, texts.referral_saved(saved.id, saved.full_name, year.year, year.admitted)
+    )
     return End()
 
 
@@ -191,4 +192,8 @@ REFERRAL.steps.update(
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
-    app.add_handler(CommandHandler(["gioithieu", "refer"], refer, filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE))
+    app.add_handler(
+        CommandHandler(
+            ["gioithieu", "refer"], refer, filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+        )
+    )

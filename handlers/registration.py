@@ -22,13 +22,12 @@ from handlers.flow import Draft, End, Next, Outcome, Retry, Stay
 from storage import invites, members, units
 from storage.members import AlreadyRegistered
 from storage.units import Unit
-from storage.validation import MemberIn, error_code, Org, normalize_name, normalize_phone
+from storage.validation import MemberIn, Org, error_code, normalize_name, normalize_phone
 
 REGISTRATION = flow.journey("reg")
 UNIT, NAME, MEMBERSHIP, PHONE = "unit", "name", "member", "phone"
 PAGE_SIZE = 8
 SEARCH_LIMIT = 8
-
 
 
 # --- entry -----------------------------------------------------------------------------------
@@ -48,7 +47,9 @@ async def start(update: Update, context: Context) -> None:
         return
     payload = context.args[0] if context.args else ""
     if payload.startswith(invites.UNIT_PREFIX):
-        unit = await invites.resolve_unit_payload(context.deps.db, context.deps.link_secret, payload)
+        unit = await invites.resolve_unit_payload(
+            context.deps.db, context.deps.link_secret, payload
+        )
         if unit is not None:
             await say(update, context, f"{texts.WELCOME}\n{texts.invited_to(unit.name)}")
             await flow.begin(update, context, REGISTRATION, NAME, {"unit_id": unit.id})
@@ -62,7 +63,9 @@ async def start(update: Update, context: Context) -> None:
 # --- choosing the unit -----------------------------------------------------------------------
 
 
-async def _tree_page(context: Context, at: int, page: int) -> tuple[str, list[list[tuple[str, str]]]]:
+async def _tree_page(
+    context: Context, at: int, page: int
+) -> tuple[str, list[list[tuple[str, str]]]]:
     """The question and buttons for the children of unit `at` (0: the roots)."""
     async with context.deps.db.read() as conn:
         parent = await units.get(conn, at) if at else None
@@ -154,7 +157,9 @@ async def take_name(update: Update, context: Context, draft: Draft, text: str) -
 
 async def ask_membership(update: Update, context: Context, draft: Draft) -> None:
     rows = [[(texts.BTN_MEMBERSHIP[org], org.value) for org in Org]]
-    await say(update, context, texts.ask(texts.ASK_MEMBERSHIP), REGISTRATION.keyboard(MEMBERSHIP, rows))
+    await say(
+        update, context, texts.ask(texts.ASK_MEMBERSHIP), REGISTRATION.keyboard(MEMBERSHIP, rows)
+    )
 
 
 async def take_membership(update: Update, context: Context, draft: Draft, value: str) -> Outcome:
@@ -193,7 +198,12 @@ async def _finish(update: Update, context: Context, draft: Draft, phone: str | N
         return End()
     async with deps.db.read() as conn:
         unit = await units.get(conn, member.unit_id)
-    await say(update, context, texts.registered(member.full_name, unit.name if unit else ""), REMOVE_KEYBOARD)
+    await say(
+        update,
+        context,
+        texts.registered(member.full_name, unit.name if unit else ""),
+        REMOVE_KEYBOARD,
+    )
     return End()
 
 
@@ -208,4 +218,6 @@ REGISTRATION.steps.update(
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
-    app.add_handler(CommandHandler("start", start, filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE))
+    app.add_handler(
+        CommandHandler("start", start, filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE)
+    )

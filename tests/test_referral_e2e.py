@@ -89,9 +89,7 @@ async def test_whole_referral(bot: RunningBot, lan: Person):
     assert "chưa đạt" in mine
 
 
-async def test_every_wrong_answer_gets_a_reason_and_the_same_question(
-    bot: RunningBot, lan: Person
-):
+async def test_every_wrong_answer_gets_a_reason_and_the_same_question(bot: RunningBot, lan: Person):
     await lan.send("/gioithieu")
     for bad, code in [("B", "name_too_short"), ("Bảo 2008", "name_invalid")]:
         assert [r.text for r in await lan.send(bad)] == [texts.invalid(code), ASK_NAME]
@@ -182,7 +180,9 @@ async def test_duplicates_are_refused_without_naming_anyone(
     assert len(await _referrals(bot)) == 2
 
 
-async def test_duplicate_caught_at_confirmation(bot: RunningBot, lan: Person, person: Callable[..., Person]):
+async def test_duplicate_caught_at_confirmation(
+    bot: RunningBot, lan: Person, person: Callable[..., Person]
+):
     """Two members type the same youth at the same time: the second confirmation is refused."""
     other = person("Tú")
     await join(other, "CD-HL-KP3", "Mai Văn Tú")
