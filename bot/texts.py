@@ -301,3 +301,219 @@ def database_problem(detail: str) -> str:
 
 
 STARTING = "motcongmot đang chạy. Nhấn Ctrl+C để dừng."
+
+
+# --- leaders and admins ----------------------------------------------------------------------
+
+NO_PERMISSION = "Bạn không có quyền."
+NOT_A_LEADER = "Lệnh này dành cho bí thư, chi hội trưởng và cán bộ quản trị."
+NOT_AN_ADMIN = "Lệnh này dành cho cán bộ quản trị."
+ALREADY_DECIDED = "Giới thiệu này đã được người khác xử lý trước."
+ROLE_NAME = {"leader": "bí thư", "admin": "quản trị"}
+BTN_CHOOSE_HERE = "✔ Chọn đơn vị này"
+BTN_RENEW_LINK = "🔄 Đổi đường dẫn mới"
+BTN_LEADER_LINK = "➕ Link bổ nhiệm bí thư"
+BTN_ADMIN_LINK = "➕ Link bổ nhiệm quản trị"
+BTN_ADMIT = "✅ Đã kết nạp"
+BTN_DECLINE = "✖️ Không kết nạp"
+BTN_LATER = "⏭ Để sau"
+BTN_TODAY = "Hôm nay"
+BTN_WITHDRAW_YES = "Rút"
+BTN_WITHDRAW_NO = "Không"
+PICK_UNIT = "Chọn đơn vị:"
+GRANT_PROBLEM = {
+    "grant_invalid": "Đường dẫn bổ nhiệm này không đúng.",
+    "grant_used": "Đường dẫn bổ nhiệm này đã được dùng.",
+    "grant_expired": "Đường dẫn bổ nhiệm đã hết hạn (7 ngày). Xin cán bộ quản trị tạo link mới.",
+}
+NO_PENDING = "Không có giới thiệu nào chờ xét. 👍"
+NO_OTHER_PENDING = "Không còn giới thiệu nào khác chờ xét."
+ASK_ADMISSION_DATE = f"Ngày kết nạp? Bấm «{BTN_TODAY}» hoặc gõ ngày/tháng/năm, ví dụ 26/03/2026."
+ADMISSION_DATE_FORMAT = "Gõ ngày kết nạp dạng ngày/tháng/năm, ví dụ 26/03/2026."
+ADMISSION_IN_FUTURE = "Ngày kết nạp không thể ở tương lai."
+ASK_REOPEN_REASON = "Lý do mở lại (ít nhất 5 ký tự)?"
+REASON_TOO_SHORT = "Lý do cần ít nhất 5 ký tự, tối đa 300."
+REOPEN_USAGE = "Gõ /molai kèm số giới thiệu, ví dụ: /molai 12"
+NOT_DECIDED = "Giới thiệu này chưa được quyết định nên không cần mở lại."
+ASK_TARGET_ORG = "Đặt chỉ tiêu cho tổ chức nào?"
+TARGET_INVALID = "Gõ một số nguyên từ 0 đến 1000000."
+WITHDRAWN = "Đã rút giới thiệu."
+CANNOT_WITHDRAW = "Chỉ rút được giới thiệu của chính đồng chí khi còn chờ xét."
+
+
+def picker_title(title: str, unit_name: str) -> str:
+    return f"{title}\nĐơn vị: {unit_name}"
+
+
+def member_invite(unit_name: str, link: str) -> str:
+    return (
+        f"Đường dẫn mời đoàn viên vào {unit_name}:\n{link}\n"
+        "Gửi vào nhóm của chi đoàn; ai mở sẽ ghi danh thẳng vào đơn vị này."
+    )
+
+
+def invite_renewed(unit_name: str, link: str) -> str:
+    return f"Đường dẫn cũ đã bị hủy.\n{member_invite(unit_name, link)}"
+
+
+def appoint_panel(unit_name: str, leaders: list[str]) -> str:
+    who = ", ".join(leaders) if leaders else "chưa có"
+    return f"Bổ nhiệm – {unit_name}\nBí thư hiện nay: {who}"
+
+
+def remove_leader_button(name: str) -> str:
+    return f"✖️ Gỡ {name}"
+
+
+def grant_link(role: str, unit_name: str, link: str) -> str:
+    return (
+        f"Link bổ nhiệm {ROLE_NAME[role]} {unit_name} (dùng một lần, hết hạn sau 7 ngày):\n{link}"
+    )
+
+
+def grant_welcome(role: str, unit_name: str) -> str:
+    return f"Đồng chí được mời làm {ROLE_NAME[role]} {unit_name}. Trước hết, xin ghi danh."
+
+
+def grant_received(role: str, unit_name: str) -> str:
+    return f"Đồng chí đã được giao vai trò {ROLE_NAME[role]} {unit_name}. Gõ /help để xem các lệnh."
+
+
+def grant_used_by(name: str, role: str, unit_name: str) -> str:
+    return f"Đồng chí {name} đã nhận vai trò {ROLE_NAME[role]} {unit_name}."
+
+
+def leader_removed(name: str, unit_name: str) -> str:
+    return f"Đã gỡ {name} khỏi vai trò bí thư {unit_name}."
+
+
+def review_card(
+    waiting: int,
+    number: int,
+    name: str,
+    age: str,
+    org: Org,
+    introducer: str,
+    unit_name: str,
+    introduced_on: str,
+    phone: str | None,
+) -> str:
+    lines = [
+        f"Chờ xét: {waiting}",
+        f"Số {number}: {name}, {age}, vào {ORG_SHORT[org]}",
+        f"Người giới thiệu: {introducer} ({unit_name})",
+        f"Ngày giới thiệu: {introduced_on}",
+    ]
+    if phone:
+        lines.append(f"Điện thoại: {phone}")
+    return "\n".join(lines)
+
+
+def admission_before_referral(day: str) -> str:
+    return f"Ngày kết nạp không thể trước ngày giới thiệu ({day})."
+
+
+def admitted_notice(number: int, name: str, org: Org, day: str, first: bool, year: int) -> str:
+    text = (
+        f"Tin vui! {name} (giới thiệu số {number}) đã được kết nạp vào {ORG_SHORT[org]} ngày {day}."
+    )
+    if first:
+        text += f"\nĐồng chí đã hoàn thành 1+1 năm {year}! 🎉"
+    return text
+
+
+def declined_notice(number: int, name: str) -> str:
+    return f"Giới thiệu số {number} ({name}) không được kết nạp."
+
+
+def reopened_notice(number: int, name: str) -> str:
+    return f"Giới thiệu số {number} ({name}) được mở lại để xét."
+
+
+def decided(label: str) -> str:
+    return f"→ {label}"
+
+
+def reopened(number: int) -> str:
+    return f"Đã mở lại giới thiệu số {number}. Xét lại bằng /duyet."
+
+
+def withdraw_button(number: int) -> str:
+    return f"Rút số {number}"
+
+
+def confirm_withdraw(number: int, name: str) -> str:
+    return f"Rút giới thiệu số {number} ({name})? Việc này không hoàn tác được."
+
+
+def target_overview(unit_name: str, year: int, own: dict[Org, int], members: int) -> str:
+    parts = [f"{ORG_SHORT[org]}: {own[org]}" for org in Org if org in own]
+    current = ", ".join(parts) if parts else f"chưa đặt (mặc định {members}, mỗi đoàn viên 1 người)"
+    return f"Chỉ tiêu {year} – {unit_name}: {current}."
+
+
+def ask_target(org: Org, year: int) -> str:
+    return f"Số thanh niên cần kết nạp vào {ORG_SHORT[org]} năm {year}?"
+
+
+def target_saved(unit_name: str, year: int, org: Org, value: int, total: int) -> str:
+    return (
+        f"Đã đặt chỉ tiêu {ORG_SHORT[org]} năm {year} của {unit_name}: {value}.\n"
+        f"Tổng chỉ tiêu của đơn vị (kể cả đơn vị trực thuộc): {total}."
+    )
+
+
+def percent(part: int, whole: int) -> str:
+    return f"{round(100 * part / whole)}%" if whole else "–"
+
+
+def unit_picture(
+    unit_name: str,
+    year: int,
+    members: int,
+    met: int,
+    introduced: int,
+    admitted: int,
+    declined: int,
+    pending: int,
+    target: int,
+    expected: float,
+) -> str:
+    return "\n".join(
+        [
+            f"{unit_name} – năm {year}",
+            f"Đoàn viên, hội viên: {members} · đạt 1+1: {met} ({percent(met, members)})",
+            f"Giới thiệu: {introduced} · kết nạp: {admitted} · không kết nạp: {declined}"
+            f" · chờ xét: {pending}",
+            f"Kết nạp/chỉ tiêu: {admitted}/{target} ({percent(admitted, target)})"
+            f" · mốc quý này: {round(expected * 100)}%",
+        ]
+    )
+
+
+def names_page(title: str, names: list[str], page: int, pages: int) -> str:
+    body = ", ".join(names) if names else "không có"
+    suffix = f" (trang {page + 1}/{pages})" if pages > 1 else ""
+    return f"{title}{suffix}: {body}"
+
+
+def not_met_title(count: int) -> str:
+    return f"Chưa đạt 1+1 ({count})"
+
+
+def met_title(count: int) -> str:
+    return f"Đã đạt 1+1 ({count})"
+
+
+BTN_NOT_MET = "👥 Chưa đạt 1+1"
+BTN_MET = "🏅 Đã đạt 1+1"
+
+LEADER_HELP = (
+    "\n\nBí thư, chi hội trưởng:\n"
+    "/duyet – xét kết nạp các thanh niên được giới thiệu\n"
+    "/donvi – tình hình 1+1 của đơn vị\n"
+    "/chitieu – đặt chỉ tiêu năm\n"
+    "/moi – đường dẫn mời đoàn viên (/moi moi: đổi đường dẫn)\n"
+    "/molai <số> – mở lại một giới thiệu đã quyết định"
+)
+ADMIN_HELP = "\n\nQuản trị:\n/bonhiem – bổ nhiệm, gỡ bí thư; tạo link quản trị"

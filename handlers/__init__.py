@@ -4,11 +4,24 @@ from __future__ import annotations
 
 from telegram.ext import Application, CallbackQueryHandler
 
-from handlers import flow, help, mine, referral, registration
+from handlers import (
+    appoint,
+    flow,
+    help,
+    invite,
+    mine,
+    picker,
+    referral,
+    registration,
+    review,
+    targets,
+    unit,
+)
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
-    for journey_module in (registration, referral, mine, help):
+    journeys = (registration, referral, mine, review, targets, unit, invite, appoint, picker, help)
+    for journey_module in journeys:
         journey_module.register(app)
     # Buttons of conversations carry "<journey>:<step>:<value>".
     names = "|".join(sorted(flow.JOURNEYS))

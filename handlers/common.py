@@ -13,14 +13,17 @@ from telegram import (
     ReplyKeyboardRemove,
     Update,
 )
+from telegram.error import BadRequest, Forbidden
 from telegram.ext import CallbackContext, ExtBot
 
+from bot import texts
 from bot.settings import Settings
-from storage import members
+from storage import members, roles
 from storage.clock import Clock, local_today
 from storage.conversations import ConversationKey
 from storage.db import Database
 from storage.members import Member
+from storage.roles import Actor
 from storage.validation import AgePolicy
 
 CHANNEL = "telegram"
@@ -78,3 +81,26 @@ async def say(
 
 
 REMOVE_KEYBOARD = ReplyKeyboardRemove()
+
+
+async def current_actor(update: Update, context: Context) -> Actor:
+    """The user and their roles as of now: every permission check starts here."""
+    deps = context.deps
+    return await roles.load_actor(deps.db, CHANNEL, user_ref(update), deps.settings.admin_ids)
+
+
+async def refuse(update: Update, context: Context) -> None:
+    """A forged, replayed or outdated press: say no, change nothing, show nothing."""
+    if update.callback_query is not None:
+        await update.callback_query.answer(texts.NO_PERMISSION)
+    else:
+        await say(update, context, texts.NO_PERMISSION)
+
+
+async def notify(context: Context, user_ref_: str, text: str) -> bool:
+    """Tell another user something; False if they cannot be reached (e.g. blocked the bot)."""
+    try:
+        await context.bot.send_message(int(user_ref_), text)
+    except (Forbidden, BadRequest):
+        return False
+    return True

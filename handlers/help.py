@@ -7,11 +7,18 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Mess
 
 from bot import texts
 from handlers import flow
-from handlers.common import REMOVE_KEYBOARD, Context, say
+from handlers.common import REMOVE_KEYBOARD, Context, current_actor, say
+from storage.roles import Role
 
 
 async def show_help(update: Update, context: Context) -> None:
-    await say(update, context, texts.HELP)
+    actor = await current_actor(update, context)
+    text = texts.HELP
+    if actor.holds_any(Role.LEADER):
+        text += texts.LEADER_HELP
+    if actor.holds_any(Role.ADMIN):
+        text += texts.ADMIN_HELP
+    await say(update, context, text)
 
 
 async def cancel(update: Update, context: Context) -> None:

@@ -1,15 +1,17 @@
-"""/cuatoi (/mine): the member's referrals this year and whether 1+1 is met."""
+"""/cuatoi (/mine): the member's referrals this year, whether 1+1 is met, and withdrawing one."""
 
 from __future__ import annotations
 
-from telegram import Update
-from telegram.ext import Application, CommandHandler, filters
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from bot import texts
-from handlers.common import Context, current_member, say
+from handlers.common import Context, current_member, refuse, say
 from storage import referrals
+from storage.referrals import Decision, NotAllowed, Status
 
 SHOWN = 30  # a phone screen; older ones are counted, not listed
+WITHDRAW_BUTTONS = 5
 
 
 async def show_mine(update: Update, context: Context) -> None:
@@ -24,12 +26,53 @@ async def show_mine(update: Update, context: Context) -> None:
         for r in year.referrals[:SHOWN]
     ]
     hidden = max(0, len(year.referrals) - SHOWN)
-    await say(update, context, texts.mine(year.year, lines, year.admitted, year.pending, hidden))
+    pending = [r for r in year.referrals if r.status is Status.INTRODUCED][:WITHDRAW_BUTTONS]
+    markup = InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(texts.withdraw_button(r.id), callback_data=f"mn:w:{r.id}")]
+            for r in pending
+        ]
+    )
+    text = texts.mine(year.year, lines, year.admitted, year.pending, hidden)
+    await say(update, context, text, markup if pending else None)
+
+
+async def press(update: Update, context: Context) -> None:
+    """mn:w asks to confirm, mn:W withdraws, mn:k keeps; only the introducing member may."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    op, _, number = query.data.removeprefix("mn:").partition(":")
+    member = await current_member(update, context)
+    deps = context.deps
+    referral = await referrals.get(deps.db, int(number)) if number.isdigit() else None
+    if member is None or referral is None or referral.member_id != member.id or op not in "wWk":
+        await refuse(update, context)
+        return
+    await query.answer()
+    if op == "k":
+        await query.edit_message_reply_markup(None)
+        return
+    if op == "w":
+        buttons = [
+            [
+                InlineKeyboardButton(texts.BTN_WITHDRAW_YES, callback_data=f"mn:W:{referral.id}"),
+                InlineKeyboardButton(texts.BTN_WITHDRAW_NO, callback_data=f"mn:k:{referral.id}"),
+            ]
+        ]
+        text = texts.confirm_withdraw(referral.id, referral.full_name)
+        await say(update, context, text, InlineKeyboardMarkup(buttons))
+        return
+    try:
+        await referrals.change_status(
+            deps.db, referral.id, Decision.WITHDRAW, member.id, deps.clock
+        )
+    except NotAllowed:
+        await query.edit_message_text(texts.CANNOT_WITHDRAW)
+        return
+    await query.edit_message_text(texts.WITHDRAWN)
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
-    app.add_handler(
-        CommandHandler(
-            ["cuatoi", "mine"], show_mine, filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
-        )
-    )
+    private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+    app.add_handler(CommandHandler(["cuatoi", "mine"], show_mine, private))
+    app.add_handler(CallbackQueryHandler(press, pattern=r"^mn:"))

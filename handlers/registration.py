@@ -10,7 +10,7 @@ from telegram import KeyboardButton, ReplyKeyboardMarkup, Update
 from telegram.ext import Application, CommandHandler, filters
 
 from bot import texts
-from handlers import flow
+from handlers import appoint, flow
 from handlers.common import (
     REMOVE_KEYBOARD,
     Context,
@@ -19,7 +19,7 @@ from handlers.common import (
     say,
 )
 from handlers.flow import Draft, End, Next, Outcome, Retry, Stay
-from storage import invites, members, units
+from storage import invites, members, roles, units
 from storage.members import AlreadyRegistered
 from storage.units import Unit
 from storage.validation import MemberIn, Org, error_code, normalize_name, normalize_phone
@@ -34,8 +34,12 @@ SEARCH_LIMIT = 8
 
 
 async def start(update: Update, context: Context) -> None:
+    payload = context.args[0] if context.args else ""
     member = await current_member(update, context)
     if member is not None:
+        if roles.is_grant_payload(payload):
+            await appoint.take_grant(update, context, roles.token_hash(payload), member)
+            return
         async with context.deps.db.read() as conn:
             unit = await units.get(conn, member.unit_id)
         await say(update, context, texts.greeting(member.full_name, unit.name if unit else ""))
@@ -45,19 +49,37 @@ async def start(update: Update, context: Context) -> None:
         await say(update, context, texts.IN_PROGRESS)
         await flow.ask_again(update, context, state)
         return
-    payload = context.args[0] if context.args else ""
-    if payload.startswith(invites.UNIT_PREFIX):
-        unit = await invites.resolve_unit_payload(
-            context.deps.db, context.deps.link_secret, payload
-        )
-        if unit is not None:
-            await say(update, context, f"{texts.WELCOME}\n{texts.invited_to(unit.name)}")
-            await flow.begin(update, context, REGISTRATION, NAME, {"unit_id": unit.id})
-            return
-        await say(update, context, texts.INVITE_INVALID)
+    if roles.is_grant_payload(payload):
+        await _start_with_grant(update, context, payload)
+    elif payload.startswith(invites.UNIT_PREFIX):
+        await _start_with_invite(update, context, payload)
     else:
         await say(update, context, texts.WELCOME)
-    await flow.begin(update, context, REGISTRATION, UNIT, {"at": 0, "page": 0})
+        await flow.begin(update, context, REGISTRATION, UNIT, {"at": 0, "page": 0})
+
+
+async def _start_with_invite(update: Update, context: Context, payload: str) -> None:
+    unit = await invites.resolve_unit_payload(context.deps.db, context.deps.link_secret, payload)
+    if unit is None:
+        await say(update, context, texts.INVITE_INVALID)
+        await flow.begin(update, context, REGISTRATION, UNIT, {"at": 0, "page": 0})
+        return
+    await say(update, context, f"{texts.WELCOME}\n{texts.invited_to(unit.name)}")
+    await flow.begin(update, context, REGISTRATION, NAME, {"unit_id": unit.id})
+
+
+async def _start_with_grant(update: Update, context: Context, payload: str) -> None:
+    """A one-time leader/admin link opened by someone not yet registered: register them in
+    that unit first. The draft keeps only the token's hash."""
+    check = await appoint.check_payload(context, payload)
+    if check.problem is not None or check.unit is None or check.role is None:
+        await say(update, context, texts.GRANT_PROBLEM[check.problem or "grant_invalid"])
+        await say(update, context, texts.WELCOME)
+        await flow.begin(update, context, REGISTRATION, UNIT, {"at": 0, "page": 0})
+        return
+    await say(update, context, texts.grant_welcome(check.role.value, check.unit.name))
+    draft = {"unit_id": check.unit.id, "grant": roles.token_hash(payload)}
+    await flow.begin(update, context, REGISTRATION, NAME, draft)
 
 
 # --- choosing the unit -----------------------------------------------------------------------
@@ -204,6 +226,8 @@ async def _finish(update: Update, context: Context, draft: Draft, phone: str | N
         texts.registered(member.full_name, unit.name if unit else ""),
         REMOVE_KEYBOARD,
     )
+    if draft.get("grant"):
+        await appoint.take_grant(update, context, draft["grant"], member)
     return End()
 
 

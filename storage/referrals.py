@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
@@ -101,31 +102,34 @@ async def submit(
 ) -> Referral:
     """Save the referral as `introduced` and end the conversation, in one transaction."""
     async with db.write() as conn:
-        if await _is_duplicate(conn, data.full_name, data.birth, data.phone):
+        duplicate = await _is_duplicate(conn, data.full_name, data.birth, data.phone)
+        if duplicate:
+            await conversations.clear(conn, key)  # committed: the journey is over either way
+        else:
+            cursor = await conn.execute(
+                """INSERT INTO referrals (member_id, unit_id, full_name, name_key, birth_date,
+                       birth_year, phone, org, guardian_consent, introduced_at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                (
+                    member.id,
+                    member.unit_id,
+                    data.full_name,
+                    name_key(data.full_name),
+                    data.birth.day.isoformat() if data.birth.day else None,
+                    data.birth.year,
+                    data.phone,
+                    data.org.value,
+                    int(data.guardian_consent),
+                    to_db(clock.now()),
+                ),
+            )
             await conversations.clear(conn, key)
-            raise DuplicateReferral
-        cursor = await conn.execute(
-            """INSERT INTO referrals (member_id, unit_id, full_name, name_key, birth_date,
-                   birth_year, phone, org, guardian_consent, introduced_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-            (
-                member.id,
-                member.unit_id,
-                data.full_name,
-                name_key(data.full_name),
-                data.birth.day.isoformat() if data.birth.day else None,
-                data.birth.year,
-                data.phone,
-                data.org.value,
-                int(data.guardian_consent),
-                to_db(clock.now()),
-            ),
-        )
-        await conversations.clear(conn, key)
-        async with conn.execute(
-            f"SELECT {_COLUMNS} FROM referrals WHERE id = ?", (cursor.lastrowid,)
-        ) as cur:
-            row = await cur.fetchone()
+            async with conn.execute(
+                f"SELECT {_COLUMNS} FROM referrals WHERE id = ?", (cursor.lastrowid,)
+            ) as cur:
+                row = await cur.fetchone()
+    if duplicate:
+        raise DuplicateReferral
     assert row is not None
     return Referral.from_row(row)
 
@@ -171,3 +175,169 @@ async def member_year(db: Database, member_id: int, year: int, tz: ZoneInfo) -> 
         if r.status is Status.ADMITTED and r.admitted_on and r.admitted_on.year == year
     )
     return MemberYear(year, referrals, admitted)
+
+
+# --- decisions: kết nạp, không kết nạp, rút, mở lại ------------------------------------------
+
+_SUBTREE = """WITH RECURSIVE sub(id) AS (
+                  SELECT value FROM json_each(?)
+                  UNION SELECT u.id FROM units u JOIN sub ON u.parent_id = sub.id)"""
+
+
+async def get(db: Database, referral_id: int) -> Referral | None:
+    async with (
+        db.read() as conn,
+        conn.execute(f"SELECT {_COLUMNS} FROM referrals WHERE id = ?", (referral_id,)) as cur,
+    ):
+        row = await cur.fetchone()
+    return Referral.from_row(row) if row else None
+
+
+async def next_pending(
+    db: Database, scope: list[int], exclude_member: int | None, after_id: int = 0
+) -> Referral | None:
+    """The next referral waiting for a decision in the subtrees of `scope`, by number.
+
+    Wraps around, so "later" cycles through the queue. A leader never gets their own.
+    """
+
+    sql = f"""{_SUBTREE}
+        SELECT {_COLUMNS} FROM referrals
+        WHERE status = 'introduced' AND unit_id IN (SELECT id FROM sub)
+          AND member_id IS NOT ? AND id > ?
+        ORDER BY id LIMIT 1"""
+    async with db.read() as conn:
+        for start in (after_id, 0):
+            async with conn.execute(sql, (json.dumps(scope), exclude_member, start)) as cur:
+                row = await cur.fetchone()
+            if row is not None:
+                return Referral.from_row(row)
+    return None
+
+
+async def count_pending(db: Database, scope: list[int], exclude_member: int | None) -> int:
+
+    sql = f"""{_SUBTREE}
+        SELECT COUNT(*) FROM referrals
+        WHERE status = 'introduced' AND unit_id IN (SELECT id FROM sub) AND member_id IS NOT ?"""
+    async with db.read() as conn, conn.execute(sql, (json.dumps(scope), exclude_member)) as cur:
+        row = await cur.fetchone()
+    return int(row[0]) if row else 0
+
+
+class Decision(StrEnum):
+    ADMIT = "admit"
+    DECLINE = "decline"
+    WITHDRAW = "withdraw"
+    REOPEN = "reopen"
+
+
+class NotAllowed(Exception):
+    """The referral is no longer in a state that allows this change (someone was faster)."""
+
+
+async def _audit(
+    conn: aiosqlite.Connection,
+    referral: Referral,
+    actor_id: int | None,
+    action: Decision,
+    after: Status,
+    admitted_on: date | None,
+    reason: str | None,
+    clock: Clock,
+) -> None:
+
+    def state(status: Status, day: date | None) -> str:
+        return json.dumps({"status": status.value, "admitted_on": day.isoformat() if day else None})
+
+    await conn.execute(
+        """INSERT INTO referral_audit (referral_id, at, actor_id, action, before, after, reason)
+           VALUES (?, ?, ?, ?, ?, ?, ?)""",
+        (
+            referral.id,
+            to_db(clock.now()),
+            actor_id,
+            action.value,
+            state(referral.status, referral.admitted_on),
+            state(after, admitted_on),
+            reason,
+        ),
+    )
+
+
+_FROM = {
+    Decision.ADMIT: (Status.INTRODUCED,),
+    Decision.DECLINE: (Status.INTRODUCED,),
+    Decision.WITHDRAW: (Status.INTRODUCED,),
+    Decision.REOPEN: (Status.ADMITTED, Status.DECLINED),
+}
+_TO = {
+    Decision.ADMIT: Status.ADMITTED,
+    Decision.DECLINE: Status.DECLINED,
+    Decision.WITHDRAW: Status.WITHDRAWN,
+    Decision.REOPEN: Status.INTRODUCED,
+}
+
+
+async def change_status(
+    db: Database,
+    referral_id: int,
+    action: Decision,
+    actor_id: int | None,
+    clock: Clock,
+    *,
+    admitted_on: date | None = None,
+    reason: str | None = None,
+) -> Referral:
+    """Apply one decision atomically, with its audit row; NotAllowed if the state moved on.
+
+    Two leaders pressing "admitted" at the same moment: the UPDATE is conditional on the
+    status, so exactly one of them changes the row and the other gets NotAllowed.
+    """
+    after = _TO[action]
+    async with db.write() as conn:
+        async with conn.execute(
+            f"SELECT {_COLUMNS} FROM referrals WHERE id = ?", (referral_id,)
+        ) as cur:
+            row = await cur.fetchone()
+        if row is None:
+            raise NotAllowed
+        before = Referral.from_row(row)
+        if before.status not in _FROM[action]:
+            raise NotAllowed
+        day = admitted_on if action is Decision.ADMIT else None
+        decided = action in (Decision.ADMIT, Decision.DECLINE)
+        await conn.execute(
+            """UPDATE referrals SET status = ?, admitted_on = ?, decided_at = ?, decided_by = ?
+               WHERE id = ? AND status = ?""",
+            (
+                after.value,
+                day.isoformat() if day else None,
+                to_db(clock.now()) if decided else None,
+                actor_id if decided else None,
+                referral_id,
+                before.status.value,
+            ),
+        )
+        await _audit(conn, before, actor_id, action, after, day, reason, clock)
+        async with conn.execute(
+            f"SELECT {_COLUMNS} FROM referrals WHERE id = ?", (referral_id,)
+        ) as cur:
+            row = await cur.fetchone()
+    assert row is not None
+    return Referral.from_row(row)
+
+
+async def audit_trail(db: Database, referral_id: int) -> list[dict[str, object]]:
+    sql = "SELECT * FROM referral_audit WHERE referral_id = ? ORDER BY id"
+    async with db.read() as conn, conn.execute(sql, (referral_id,)) as cur:
+        return [dict(row) for row in await cur.fetchall()]
+
+
+async def admitted_in_year(db: Database, member_id: int, year: int) -> int:
+    sql = """SELECT COUNT(*) FROM referrals WHERE member_id = ? AND status = 'admitted'
+             AND admitted_on BETWEEN ? AND ?"""
+    args = (member_id, f"{year:04d}-01-01", f"{year:04d}-12-31")
+    async with db.read() as conn, conn.execute(sql, args) as cur:
+        row = await cur.fetchone()
+    return int(row[0]) if row else 0

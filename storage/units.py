@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import aiosqlite
 
 from storage.db import Database
-from storage.validation import Org
+from storage.validation import Org, sort_key
 
 CSV_HEADER = ["code", "name", "parent_code", "org"]
 _CODE = re.compile(r"^[A-Za-z0-9_.\-]{1,40}$")
@@ -74,9 +74,11 @@ async def get_by_code(conn: aiosqlite.Connection, code: str) -> Unit | None:
 
 
 async def children(conn: aiosqlite.Connection, parent_id: int | None) -> list[Unit]:
-    sql = f"SELECT {_COLUMNS} FROM units WHERE parent_id IS ? ORDER BY name COLLATE NOCASE, code"
+    """Sorted the Vietnamese way (SQLite's NOCASE folds only ASCII letters)."""
+    sql = f"SELECT {_COLUMNS} FROM units WHERE parent_id IS ?"
     async with conn.execute(sql, (parent_id,)) as cur:
-        return [Unit.from_row(row) for row in await cur.fetchall()]
+        found = [Unit.from_row(row) for row in await cur.fetchall()]
+    return sorted(found, key=lambda u: (sort_key(u.name), u.code))
 
 
 async def has_children(conn: aiosqlite.Connection, unit_id: int) -> bool:
@@ -112,16 +114,15 @@ async def search_leaves(conn: aiosqlite.Connection, query: str, limit: int) -> l
         return []
     sql = f"""SELECT {_COLUMNS} FROM units u
               WHERE NOT EXISTS (SELECT 1 FROM units c WHERE c.parent_id = u.id)
-              ORDER BY name COLLATE NOCASE, code"""
+              ORDER BY code"""
     found: list[Unit] = []
     async with conn.execute(sql) as cur:
         async for row in cur:
             folded = _fold(row["name"] + " " + row["code"])
             if all(word in folded for word in words):
                 found.append(Unit.from_row(row))
-                if len(found) >= limit:
-                    break
-    return found
+    found.sort(key=lambda u: (sort_key(u.name), u.code))
+    return found[:limit]
 
 
 async def bump_invite_generation(conn: aiosqlite.Connection, unit_id: int) -> int:
@@ -144,7 +145,9 @@ def parse_csv(text: str) -> list[UnitRow]:
         raise CsvError(1, "csv_header")
     rows: list[UnitRow] = []
     seen: dict[str, int] = {}
-    for index, record in enumerate(reader, start=2):
+    for record in reader:
+        # The physical line where this record ends: a quoted cell may span several lines.
+        index = reader.line_num
         if not record or all(not cell.strip() for cell in record):
             continue
         if len(record) != len(CSV_HEADER):
@@ -181,15 +184,25 @@ async def import_rows(db: Database, rows: list[UnitRow]) -> tuple[int, int]:
             if row.parent_code and row.parent_code not in existing.keys() | in_file:
                 raise CsvError(row.line, "csv_parent", row.parent_code)
             parents[row.code] = row.parent_code or None
+        line_of = {row.code: row.line for row in rows}
         for row in rows:
-            if _has_cycle(row.code, parents):
-                raise CsvError(row.line, "csv_cycle", row.code)
+            loop = _cycle(row.code, parents)
+            if loop:
+                # Name a row that is itself part of the loop, the first in the file.
+                line, code = min((line_of[c], c) for c in loop if c in line_of)
+                raise CsvError(line, "csv_cycle", code)
         created = updated = 0
+        changed: set[str] = set()
         for row in rows:
             if row.code in existing:
                 unit = existing[row.code]
-                if unit.name != row.name or unit.org != row.org:
-                    updated += 1
+                before_parent = code_of.get(unit.parent_id or 0)
+                if (unit.name, unit.org, before_parent) != (
+                    row.name,
+                    row.org,
+                    row.parent_code or None,
+                ):
+                    changed.add(row.code)
                 await conn.execute(
                     "UPDATE units SET name = ?, org = ? WHERE code = ?",
                     (row.name, row.org.value, row.code),
@@ -200,11 +213,8 @@ async def import_rows(db: Database, rows: list[UnitRow]) -> tuple[int, int]:
                     "INSERT INTO units (code, name, org) VALUES (?, ?, ?)",
                     (row.code, row.name, row.org.value),
                 )
+        updated = len(changed)
         for row in rows:
-            before = existing.get(row.code)
-            before_parent = code_of.get(before.parent_id or 0) if before else None
-            if before is not None and before_parent != (row.parent_code or None):
-                updated += 1
             await conn.execute(
                 "UPDATE units SET parent_id = (SELECT id FROM units WHERE code = ?) WHERE code = ?",
                 (row.parent_code or None, row.code),
@@ -212,15 +222,16 @@ async def import_rows(db: Database, rows: list[UnitRow]) -> tuple[int, int]:
     return created, updated
 
 
-def _has_cycle(start: str, parents: dict[str, str | None]) -> bool:
-    seen = {start}
-    current = parents.get(start)
+def _cycle(start: str, parents: dict[str, str | None]) -> list[str]:
+    """The codes of the loop that `start`'s chain of parents runs into, if any."""
+    path: list[str] = []
+    current: str | None = start
     while current is not None:
-        if current in seen:
-            return True
-        seen.add(current)
+        if current in path:
+            return path[path.index(current) :]
+        path.append(current)
         current = parents.get(current)
-    return False
+    return []
 
 
 async def _all(conn: aiosqlite.Connection) -> list[Unit]:

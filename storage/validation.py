@@ -93,6 +93,28 @@ def name_key(full_name: str) -> str:
 
 PersonName = Annotated[str, BeforeValidator(normalize_name)]
 
+# The Vietnamese alphabet's order: ă and â after a, đ after d, ê after e, ô ơ after o, ư after u;
+# tones only break ties.
+_ALPHABET = "aăâbcdđeêfghijklmnoôơpqrstuưvwxyz"
+_LETTER_MARKS = {"\u0302", "\u0306", "\u031b"}
+_TONE_ORDER = ["", "\u0300", "\u0309", "\u0303", "\u0301", "\u0323"]  # ngang huyền hỏi ngã sắc nặng
+
+
+def sort_key(text: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Order names as a Vietnamese reader expects, case-insensitively."""
+    primary: list[int] = []
+    tones: list[int] = []
+    for char in unicodedata.normalize("NFC", text.casefold()):
+        base, *marks = unicodedata.normalize("NFD", char)
+        letter = unicodedata.normalize(
+            "NFC", base + "".join(m for m in marks if m in _LETTER_MARKS)
+        )
+        tone = next((m for m in marks if m in _TONE_ORDER), "")
+        rank = _ALPHABET.find(letter)
+        primary.append(1000 + rank if rank >= 0 else ord(letter))
+        tones.append(_TONE_ORDER.index(tone))
+    return tuple(primary), tuple(tones)
+
 
 # --- phone numbers ---------------------------------------------------------------------------
 
@@ -109,9 +131,11 @@ def normalize_phone(value: Any) -> str:
         digits = digits[1:]
         if not digits.startswith("84"):
             raise invalid("phone_not_vietnamese")
-    if not digits.isdigit():
+    if not re.fullmatch(r"[0-9]+", digits):  # ASCII digits only, not other scripts' digits
         raise invalid("phone_invalid")
-    if digits.startswith("84") and len(digits) == 11:
+    if digits.startswith("840") and len(digits) == 12:  # "+84 0912…": the 0 kept by habit
+        digits = digits[2:]
+    elif digits.startswith("84") and len(digits) == 11:
         digits = "0" + digits[2:]
     if not _MOBILE.match(digits):
         raise invalid("phone_invalid")

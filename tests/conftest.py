@@ -3,6 +3,7 @@ from __future__ import annotations
 import itertools
 import logging
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ import pytest
 
 from bot.settings import Settings
 from storage import units
+from storage.clock import ManualClock
 from storage.db import Database
 from tests.fakebotapi import FakeBotApi, TgUser
 from tests.harness import TOKEN, Person, RunningBot, make_settings
@@ -38,14 +40,26 @@ async def sample_units(db_path: Path) -> None:
         await units.import_rows(db, units.parse_csv(SAMPLE_UNITS.read_text(encoding="utf-8")))
 
 
+ADMIN_ID = 600_001
+# Thursday 26 November 2026, 09:00 in Hà Nội: fixed, so ages and periods never drift.
+NOW = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(NOW)
+
+
 @pytest.fixture
 def settings(api: FakeBotApi, db_path: Path) -> Settings:
-    return make_settings(api, db_path)
+    return make_settings(api, db_path, admin_ids=[ADMIN_ID])
 
 
 @pytest.fixture
-async def bot(settings: Settings, sample_units: None) -> AsyncIterator[RunningBot]:
-    running = RunningBot(settings)
+async def bot(
+    settings: Settings, sample_units: None, clock: ManualClock
+) -> AsyncIterator[RunningBot]:
+    running = RunningBot(settings, clock)
     await running.start()
     yield running
     await running.stop()
@@ -55,8 +69,9 @@ async def bot(settings: Settings, sample_units: None) -> AsyncIterator[RunningBo
 
 @pytest.fixture
 def person(api: FakeBotApi, bot: RunningBot) -> Callable[..., Person]:
-    def make(first_name: str = "Lan", **kwargs: Any) -> Person:
-        return Person(api, bot, TgUser(id=next(_user_ids), first_name=first_name, **kwargs))
+    def make(first_name: str = "Lan", user_id: int | None = None, **kwargs: Any) -> Person:
+        uid = user_id if user_id is not None else next(_user_ids)
+        return Person(api, bot, TgUser(id=uid, first_name=first_name, **kwargs))
 
     return make
 

@@ -13,6 +13,9 @@ uploaded; an uploaded file arrives as a part named after its parameter (``docume
 ``attached<hex>`` with the parameter set to ``attach://attached<hex>`` (media groups, thumbnails).
 So whether ``"123"`` is a number depends on the parameter's name, and a user's text that happens to
 look like JSON must stay text: decoding is done per parameter name (``_decode_param``).
+
+On the way back PTB strips "Bad Request: " from an error's description and ``.capitalize()``s the
+rest ("BUTTON_DATA_INVALID" -> "Button_data_invalid"), so match BadRequest messages with (?i).
 """
 
 from __future__ import annotations
@@ -438,6 +441,11 @@ def _require_int(params: Mapping[str, Any], key: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise _bad_request(f"{key} is empty" if value in (None, "") else f"invalid {key}")
     return value
+
+
+def _client_gone(request: web.Request) -> bool:
+    transport = request.transport
+    return transport is None or transport.is_closing()
 
 
 def _normalise_markup(markup: JSONDict | None) -> JSONDict | None:
@@ -951,6 +959,9 @@ class FakeBotApi:
 
     def _store_file(self, upload: Any, kind: MessageKind) -> _StoredFile:
         """An uploaded file, a known file_id, or a URL, as Telegram accepts for photo/document."""
+        data: bytes | None = None
+        filename: str | None = None
+        mime: str | None = None
         if isinstance(upload, UploadedFile):
             limit = MAX_PHOTO_BYTES if kind == "photo" else MAX_DOCUMENT_BYTES
             if not upload.data:
@@ -961,13 +972,13 @@ class FakeBotApi:
         elif isinstance(upload, str) and upload in self._files:
             return self._files[upload]
         elif isinstance(upload, str) and upload.startswith(("http://", "https://")):
-            data, filename, mime = None, upload.rsplit("/", 1)[-1] or None, None
+            filename = upload.rsplit("/", 1)[-1] or None
         elif upload in (None, ""):
             raise _bad_request(f"there is no {kind} in the request")
         else:
             raise _bad_request("wrong file identifier/HTTP URL specified")
         number = next(self._file_ids)
-        suffix = (filename or "").rpartition(".")[2] if filename and "." in filename else "bin"
+        suffix = filename.rpartition(".")[2] if filename and "." in filename else "bin"
         stored = _StoredFile(
             file_id=f"fake-{kind}-{number}",
             file_unique_id=f"fakeuniq{number}",
@@ -1072,8 +1083,11 @@ class FakeBotApi:
                     break
                 await self._wait_for_change(remaining)
             if self._current_poll is not me and not self._closing:
-                transport = request.transport
-                if transport is None or transport.is_closing():
+                # A client that cancelled its poll (PTB's Updater.stop) closes the socket just
+                # before its next call; give that close a moment to arrive before crying 409.
+                if not _client_gone(request):
+                    await asyncio.sleep(0.05)
+                if _client_gone(request):
                     return []
                 self.stats.conflicts += 1
                 raise _ApiFailure(409, CONFLICT)
@@ -1286,16 +1300,21 @@ class FakeBotApi:
         self.stats.requests += 1
         if request.match_info["token"] != self.token:
             return self._reply(None, ApiError(401, "Unauthorized"), None)
-        entry = self._methods.get(request.match_info["method"].lower())
-        if entry is None:
-            return self._reply(None, ApiError(404, "Not Found"), None)
-        name, handler = entry
+        sent_name = request.match_info["method"]
+        name, handler = self._methods.get(sent_name.lower(), (sent_name, None))
         try:
             params = await self._read_params(request)
         except _ApiFailure as failure:
             return self._reply(None, failure.error, None)
+        except web.HTTPRequestEntityTooLarge:
+            return self._reply(None, ApiError(413, "Request Entity Too Large"), None)
+        except ValueError:  # a JSON body that isn't JSON
+            return self._reply(None, ApiError(400, "Bad Request: can't parse JSON body"), None)
+        # Recorded even when unknown (404), so a test can see what the bot tried to call.
         call = ApiCall(method=name, params=params, at=time.monotonic())
         self.calls.append(call)
+        if handler is None:
+            return self._reply(call, ApiError(404, "Not Found"), None)
         try:
             error = self._injected_failure(name.lower(), params) or self._rate_limited(name.lower())
             if error is not None:

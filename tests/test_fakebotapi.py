@@ -20,6 +20,7 @@ from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
+    Message,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
     Update,
@@ -28,10 +29,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Conflict, Forbidden, InvalidToken, RetryAfter
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
-try:  # "tests" is a package only if the project makes it one (or runs python -m pytest)
-    from tests.fakebotapi import FakeBotApi, TgUser
-except ImportError:  # pytest's default rootdir-less import puts tests/ itself on sys.path
-    from fakebotapi import FakeBotApi, TgUser  # type: ignore[no-redef]
+from tests.fakebotapi import FakeBotApi, TgUser
 
 pytestmark = pytest.mark.asyncio
 
@@ -74,7 +72,7 @@ def tiny_png(width: int, height: int) -> bytes:
 
     header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
     pixels = zlib.compress(b"\x00" * (width + 1) * height)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + b""
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels)
 
 
 async def test_get_me_and_wrong_token(api: FakeBotApi, bot: Bot) -> None:
@@ -213,7 +211,7 @@ async def test_long_poll_woken_by_inject_message(api: FakeBotApi, bot: Bot) -> N
 
     # An empty long poll just times out with no updates.
     started = time.monotonic()
-    assert await bot.get_updates(offset=update_id + 1, timeout=0.2) == ()
+    assert await bot.get_updates(offset=update_id + 1, timeout=dtm.timedelta(seconds=0.2)) == ()
     assert 0.15 < time.monotonic() - started < 1.0
 
 
@@ -251,7 +249,8 @@ async def test_callback_carries_the_message(api: FakeBotApi, bot: Bot) -> None:
     query = update.callback_query
     assert update.update_id == update_id and query is not None
     assert query.data == "join" and query.from_user.id == ALICE.id
-    assert query.message is not None and query.message.message_id == sent.message_id
+    assert isinstance(query.message, Message)  # not an InaccessibleMessage: date is set
+    assert query.message.message_id == sent.message_id
     assert query.message.text == "Tham gia?"
     assert query.message.reply_markup is not None
     assert query.message.reply_markup.inline_keyboard[0][0].callback_data == "join"

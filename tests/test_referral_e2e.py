@@ -11,6 +11,7 @@ import pytest
 
 from bot import texts
 from bot.settings import Settings
+from storage.clock import ManualClock
 from storage.validation import Org
 from tests.fakebotapi import FakeBotApi
 from tests.harness import Person, RunningBot, join
@@ -228,14 +229,14 @@ async def test_two_users_talking_at_once(
 
 
 async def test_a_restart_resumes_the_conversation(
-    api: FakeBotApi, settings: Settings, bot: RunningBot, lan: Person
+    api: FakeBotApi, settings: Settings, bot: RunningBot, lan: Person, clock: ManualClock
 ):
     await lan.send("/gioithieu")
     await lan.send("Quách Thị Yến")
     await lan.send("2004")
     await bot.stop()
 
-    again = RunningBot(settings)
+    again = RunningBot(settings, clock)
     await again.start()
     try:
         lan.bot = again

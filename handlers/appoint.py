@@ -1,0 +1,117 @@
+"""/bonhiem (/appoint): an admin makes one-time leader or admin links, and removes leaders.
+
+Opening such a link (/start l_… or a_…) is handled here too: the first opener gets the role,
+registering first if needed, and the admin who made the link is told who took it.
+"""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+
+from bot import texts
+from handlers import picker
+from handlers.common import Context, current_actor, notify, refuse, say
+from storage import invites, roles, units
+from storage.members import Member
+from storage.roles import Actor, GrantCheck, Role
+from storage.units import Unit
+
+
+async def _panel(context: Context, unit: Unit) -> tuple[str, InlineKeyboardMarkup]:
+    leaders = await roles.holders(context.deps.db, unit.id, Role.LEADER)
+    rows = [
+        [InlineKeyboardButton(texts.BTN_LEADER_LINK, callback_data=f"ap:l:{unit.id}:0")],
+        [InlineKeyboardButton(texts.BTN_ADMIN_LINK, callback_data=f"ap:a:{unit.id}:0")],
+    ]
+    rows += [
+        [
+            InlineKeyboardButton(
+                texts.remove_leader_button(m.full_name), callback_data=f"ap:r:{unit.id}:{m.id}"
+            )
+        ]
+        for m in leaders
+    ]
+    return texts.appoint_panel(unit.name, [m.full_name for m in leaders]), InlineKeyboardMarkup(
+        rows
+    )
+
+
+@picker.purpose("bn", Role.ADMIN, "Bổ nhiệm")
+async def show_panel(update: Update, context: Context, actor: Actor, unit: Unit) -> None:
+    text, markup = await _panel(context, unit)
+    await say(update, context, text, markup)
+
+
+async def appoint(update: Update, context: Context) -> None:
+    await picker.offer(update, context, "bn")
+
+
+async def press(update: Update, context: Context) -> None:
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    parts = query.data.split(":")
+    if len(parts) != 4 or parts[1] not in ("l", "a", "r") or not (parts[2] + parts[3]).isdigit():
+        await refuse(update, context)
+        return
+    _, op, unit_text, member_text = parts
+    deps = context.deps
+    actor = await current_actor(update, context)
+    async with deps.db.read() as conn:
+        unit = await units.get(conn, int(unit_text))
+        allowed = unit is not None and await roles.covers(conn, actor, unit.id, Role.ADMIN)
+    if unit is None or not allowed:
+        await refuse(update, context)
+        return
+    if op == "r":
+        removed_name = next(
+            (
+                m.full_name
+                for m in await roles.holders(deps.db, unit.id, Role.LEADER)
+                if m.id == int(member_text)
+            ),
+            None,
+        )
+        if removed_name is None or not await roles.revoke(
+            deps.db, int(member_text), unit.id, Role.LEADER
+        ):
+            await refuse(update, context)
+            return
+        await query.answer(texts.leader_removed(removed_name, unit.name))
+        text, markup = await _panel(context, unit)
+        await query.edit_message_text(text, reply_markup=markup)
+        return
+    await query.answer()
+    role = Role.LEADER if op == "l" else Role.ADMIN
+    payload = await roles.create_grant(deps.db, unit.id, role, actor.user_ref, deps.clock)
+    link = invites.link(context.bot.username, payload)
+    await say(update, context, texts.grant_link(role.value, unit.name, link))
+
+
+# --- opening a link --------------------------------------------------------------------------
+
+
+async def check_payload(context: Context, payload: str) -> GrantCheck:
+    return await roles.check_grant(context.deps.db, roles.token_hash(payload), context.deps.clock)
+
+
+async def take_grant(update: Update, context: Context, digest: str, member: Member) -> None:
+    """Give the role to `member` (who opened the link) and tell the admin who made it."""
+    deps = context.deps
+    check = await roles.redeem_grant(deps.db, digest, member, deps.clock)
+    if check.problem is not None or check.unit is None or check.role is None:
+        await say(update, context, texts.GRANT_PROBLEM[check.problem or "grant_invalid"])
+        return
+    await say(update, context, texts.grant_received(check.role.value, check.unit.name))
+    if check.created_by:
+        await notify(
+            context,
+            check.created_by,
+            texts.grant_used_by(member.full_name, check.role.value, check.unit.name),
+        )
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+    app.add_handler(CommandHandler(["bonhiem", "appoint"], appoint, private))
+    app.add_handler(CallbackQueryHandler(press, pattern=r"^ap:"))

@@ -1,0 +1,129 @@
+"""Choosing one unit within the user's scope, with buttons: the start of every leader command.
+
+Buttons carry "pk:<purpose>:<op>:<unit>[:<page>]"; each press re-checks, at that moment, that
+the user still holds the role on that unit, so an edited or replayed button does nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import Application, CallbackQueryHandler
+
+from bot import texts
+from handlers.common import Context, current_actor, refuse, say
+from storage import roles, units
+from storage.roles import Actor, Role
+from storage.units import Unit
+
+PAGE_SIZE = 8
+Chosen = Callable[[Update, Context, Actor, Unit], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Purpose:
+    need: Role
+    title: str
+    on_chosen: Chosen
+
+
+PURPOSES: dict[str, Purpose] = {}
+
+
+def purpose(code: str, need: Role, title: str) -> Callable[[Chosen], Chosen]:
+    def register(on_chosen: Chosen) -> Chosen:
+        PURPOSES[code] = Purpose(need, title, on_chosen)
+        return on_chosen
+
+    return register
+
+
+def _button(label: str, code: str, op: str, unit_id: int, page: int = 0) -> InlineKeyboardButton:
+    return InlineKeyboardButton(label, callback_data=f"pk:{code}:{op}:{unit_id}:{page}")
+
+
+async def offer(update: Update, context: Context, code: str) -> None:
+    """Start choosing; a user with a single unit without children skips the question."""
+    wanted = PURPOSES[code]
+    actor = await current_actor(update, context)
+    tops = actor.top_units(wanted.need)
+    if not tops:
+        await say(
+            update, context, texts.NOT_AN_ADMIN if wanted.need is Role.ADMIN else texts.NOT_A_LEADER
+        )
+        return
+    async with context.deps.db.read() as conn:
+        top_units = [u for u in [await units.get(conn, t) for t in tops] if u is not None]
+        top_units.sort(key=lambda u: u.name.casefold())
+        single_leaf = len(top_units) == 1 and not await units.has_children(conn, top_units[0].id)
+    if single_leaf:
+        await wanted.on_chosen(update, context, actor, top_units[0])
+        return
+    if len(top_units) == 1:
+        text, markup = await _page(context, code, top_units[0], 0, actor)
+    else:
+        text = f"{wanted.title}\n{texts.PICK_UNIT}"
+        rows = [[_button(u.name, code, "o", u.id)] for u in top_units]
+        markup = InlineKeyboardMarkup(rows)
+    await say(update, context, text, markup)
+
+
+async def _page(
+    context: Context, code: str, unit: Unit, page: int, actor: Actor
+) -> tuple[str, InlineKeyboardMarkup]:
+    wanted = PURPOSES[code]
+    async with context.deps.db.read() as conn:
+        kids = await units.children(conn, unit.id)
+        parent_ok = unit.parent_id is not None and await roles.covers(
+            conn, actor, unit.parent_id, wanted.need
+        )
+    pages = max(1, -(-len(kids) // PAGE_SIZE))
+    page = min(max(page, 0), pages - 1)
+    rows = [[_button(texts.BTN_CHOOSE_HERE, code, "s", unit.id)]]
+    rows += [
+        [_button(f"📂 {kid.name}", code, "o", kid.id)]
+        for kid in kids[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+    ]
+    nav = []
+    if page > 0:
+        nav.append(_button(texts.BTN_PREV, code, "o", unit.id, page - 1))
+    if page < pages - 1:
+        nav.append(_button(texts.BTN_NEXT, code, "o", unit.id, page + 1))
+    if parent_ok and unit.parent_id is not None:
+        nav.append(_button(texts.BTN_BACK, code, "o", unit.parent_id))
+    if nav:
+        rows.append(nav)
+    return texts.picker_title(wanted.title, unit.name), InlineKeyboardMarkup(rows)
+
+
+async def on_press(update: Update, context: Context) -> None:
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    parts = query.data.split(":")
+    if len(parts) != 5 or parts[1] not in PURPOSES or not (parts[3] + parts[4]).isdigit():
+        await refuse(update, context)
+        return
+    _, code, op, unit_text, page_text = parts
+    wanted = PURPOSES[code]
+    actor = await current_actor(update, context)
+    async with context.deps.db.read() as conn:
+        unit = await units.get(conn, int(unit_text))
+        allowed = unit is not None and await roles.covers(conn, actor, unit.id, wanted.need)
+    if unit is None or not allowed or op not in ("o", "s"):
+        await refuse(update, context)
+        return
+    await query.answer()
+    if op == "o":
+        text, markup = await _page(context, code, unit, int(page_text), actor)
+        await query.edit_message_text(text, reply_markup=markup)
+    else:
+        await query.edit_message_text(
+            texts.picker_title(wanted.title, unit.name), reply_markup=None
+        )
+        await wanted.on_chosen(update, context, actor, unit)
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    app.add_handler(CallbackQueryHandler(on_press, pattern=r"^pk:"))

@@ -1,0 +1,91 @@
+"""/chitieu (/target): a leader sets the year's target of a unit in their subtree, per org."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import Application, CommandHandler, filters
+
+from bot import texts
+from handlers import flow, picker
+from handlers.common import Context, current_actor, refuse, say
+from handlers.flow import Draft, End, Next, Outcome, Retry
+from storage import roles, targets, units
+from storage.roles import Actor, Role
+from storage.targets import TARGET_MAX
+from storage.units import Unit
+from storage.validation import Org
+
+TARGET = flow.journey("tgt")
+ORG, VALUE = "org", "value"
+
+
+@picker.purpose("ct", Role.LEADER, "Đặt chỉ tiêu")
+async def chosen(update: Update, context: Context, actor: Actor, unit: Unit) -> None:
+    state = await flow.active(update, context)
+    if state is not None:
+        await say(update, context, texts.IN_PROGRESS)
+        await flow.ask_again(update, context, state)
+        return
+    await flow.begin(update, context, TARGET, ORG, {"unit": unit.id})
+
+
+async def set_target(update: Update, context: Context) -> None:
+    await picker.offer(update, context, "ct")
+
+
+async def ask_org(update: Update, context: Context, draft: Draft) -> None:
+    deps = context.deps
+    year = deps.today().year
+    own = await targets.own_targets(deps.db, draft["unit"], year)
+    async with deps.db.read() as conn:
+        unit = await units.get(conn, draft["unit"])
+        target = await targets.subtree_target(conn, draft["unit"], year)
+    name = unit.name if unit else ""
+    overview = texts.target_overview(name, year, own, target.defaulted)
+    rows = [[(texts.ORG_SHORT[org], org.value) for org in Org]]
+    question = texts.ask(f"{overview}\n{texts.ASK_TARGET_ORG}")
+    await say(update, context, question, TARGET.keyboard(ORG, rows))
+
+
+async def take_org(update: Update, context: Context, draft: Draft, value: str) -> Outcome:
+    if value not in {org.value for org in Org}:
+        return Retry(texts.USE_BUTTONS)
+    return Next(VALUE, {**draft, "org": value})
+
+
+async def ask_value(update: Update, context: Context, draft: Draft) -> None:
+    question = texts.ask_target(Org(draft["org"]), context.deps.today().year)
+    await say(update, context, texts.ask(question))
+
+
+async def take_value(update: Update, context: Context, draft: Draft, text: str) -> Outcome:
+    cleaned = text.strip().replace(".", "").replace(",", "")
+    if not cleaned.isdigit() or int(cleaned) > TARGET_MAX:
+        return Retry(texts.TARGET_INVALID)
+    deps = context.deps
+    actor = await current_actor(update, context)
+    if not await roles.may(deps.db, actor, draft["unit"], Role.LEADER):
+        await refuse(update, context)
+        return End()
+    year, org, value = deps.today().year, Org(draft["org"]), int(cleaned)
+    member_id = actor.member.id if actor.member else None
+    await targets.set_target(deps.db, draft["unit"], year, org, value, member_id, deps.clock)
+    async with deps.db.read() as conn:
+        unit = await units.get(conn, draft["unit"])
+        total = await targets.subtree_target(conn, draft["unit"], year)
+    name = unit.name if unit else ""
+    await say(update, context, texts.target_saved(name, year, org, value, total.total))
+    return End()
+
+
+TARGET.steps.update(
+    {
+        ORG: flow.Step(ask_org, on_button=take_org),
+        VALUE: flow.Step(ask_value, on_text=take_value),
+    }
+)
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+    app.add_handler(CommandHandler(["chitieu", "target"], set_target, private))

@@ -1,0 +1,106 @@
+"""/donvi (/unit): the picture of a unit for its leader, with its children a tap away."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+
+from bot import texts
+from handlers import picker
+from handlers.common import Context, current_actor, refuse, say
+from storage import roles, unitview
+from storage.roles import Actor, Role
+from storage.units import Unit
+
+NAMES_PER_PAGE = 30
+CHILD_BUTTONS = 10
+
+
+async def _send_picture(update: Update, context: Context, unit_id: int) -> None:
+    deps = context.deps
+    view = await unitview.picture(deps.db, unit_id, deps.today(), deps.settings.tz)
+    if view is None:
+        await refuse(update, context)
+        return
+    text = texts.unit_picture(
+        view.unit.name,
+        view.year,
+        view.members,
+        len(view.met),
+        view.introduced,
+        view.admitted,
+        view.declined,
+        view.pending,
+        view.target.total,
+        view.expected_share,
+    )
+    rows = [
+        [
+            InlineKeyboardButton(texts.BTN_NOT_MET, callback_data=f"dv:n:{unit_id}:0"),
+            InlineKeyboardButton(texts.BTN_MET, callback_data=f"dv:m:{unit_id}:0"),
+        ]
+    ]
+    rows += [
+        [InlineKeyboardButton(f"📂 {kid.name}", callback_data=f"dv:u:{kid.id}:0")]
+        for kid in view.children[:CHILD_BUTTONS]
+    ]
+    await say(update, context, text, InlineKeyboardMarkup(rows))
+
+
+async def _send_names(update: Update, context: Context, unit_id: int, met: bool, page: int) -> None:
+    deps = context.deps
+    view = await unitview.picture(deps.db, unit_id, deps.today(), deps.settings.tz)
+    if view is None:
+        await refuse(update, context)
+        return
+    names = view.met if met else view.not_met
+    pages = max(1, -(-len(names) // NAMES_PER_PAGE))
+    page = min(max(page, 0), pages - 1)
+    title = texts.met_title(len(names)) if met else texts.not_met_title(len(names))
+    shown = names[page * NAMES_PER_PAGE : (page + 1) * NAMES_PER_PAGE]
+    op = "m" if met else "n"
+    nav = []
+    if page > 0:
+        nav.append(
+            InlineKeyboardButton(texts.BTN_PREV, callback_data=f"dv:{op}:{unit_id}:{page - 1}")
+        )
+    if page < pages - 1:
+        nav.append(
+            InlineKeyboardButton(texts.BTN_NEXT, callback_data=f"dv:{op}:{unit_id}:{page + 1}")
+        )
+    text = f"{view.unit.name}\n{texts.names_page(title, shown, page, pages)}"
+    await say(update, context, text, InlineKeyboardMarkup([nav]) if nav else None)
+
+
+@picker.purpose("dv", Role.LEADER, "Tình hình đơn vị")
+async def chosen(update: Update, context: Context, actor: Actor, unit: Unit) -> None:
+    await _send_picture(update, context, unit.id)
+
+
+async def show_unit(update: Update, context: Context) -> None:
+    await picker.offer(update, context, "dv")
+
+
+async def press(update: Update, context: Context) -> None:
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    parts = query.data.split(":")
+    if len(parts) != 4 or parts[1] not in ("u", "n", "m") or not (parts[2] + parts[3]).isdigit():
+        await refuse(update, context)
+        return
+    _, op, unit_text, page_text = parts
+    actor = await current_actor(update, context)
+    if not await roles.may(context.deps.db, actor, int(unit_text), Role.LEADER):
+        await refuse(update, context)
+        return
+    await query.answer()
+    if op == "u":
+        await _send_picture(update, context, int(unit_text))
+    else:
+        await _send_names(update, context, int(unit_text), op == "m", int(page_text))
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+    app.add_handler(CommandHandler(["donvi", "unit"], show_unit, private))
+    app.add_handler(CallbackQueryHandler(press, pattern=r"^dv:"))

@@ -1,0 +1,192 @@
+"""Roles (leader, admin), valid on a unit's whole subtree, and the one-time links that grant them.
+
+Every check is made at the moment an action runs, from the database: a role removed a second ago
+no longer works.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+from dataclasses import dataclass, field
+from datetime import timedelta
+from enum import StrEnum
+
+import aiosqlite
+
+from storage import members, units
+from storage.clock import Clock, from_db, to_db
+from storage.db import Database
+from storage.members import Member
+from storage.units import Unit
+
+GRANT_TTL = timedelta(days=7)
+LEADER_PREFIX, ADMIN_PREFIX = "l_", "a_"
+
+
+class Role(StrEnum):
+    LEADER = "leader"  # bí thư chi đoàn, chi hội trưởng, bí thư đoàn cơ sở
+    ADMIN = "admin"  # cán bộ Tỉnh đoàn, Đoàn xã/phường
+
+    def includes(self, other: Role) -> bool:
+        return self is Role.ADMIN or other is Role.LEADER
+
+
+@dataclass(frozen=True)
+class Actor:
+    """A chat user as the permission checks see them, read fresh for each action."""
+
+    channel: str
+    user_ref: str
+    member: Member | None
+    roles: dict[int, Role] = field(default_factory=dict)  # unit id → strongest role there
+
+    def holds_any(self, need: Role) -> bool:
+        return any(role.includes(need) for role in self.roles.values())
+
+    def top_units(self, need: Role) -> list[int]:
+        return sorted(unit for unit, role in self.roles.items() if role.includes(need))
+
+
+async def load_actor(db: Database, channel: str, user_ref: str, admin_ids: list[int]) -> Actor:
+    async with db.read() as conn:
+        member = await members.find_by_user(conn, channel, user_ref)
+        held: dict[int, Role] = {}
+        if member is not None:
+            sql = "SELECT unit_id, role FROM roles WHERE member_id = ?"
+            async with conn.execute(sql, (member.id,)) as cur:
+                for row in await cur.fetchall():
+                    role = Role(row["role"])
+                    if row["unit_id"] not in held or role is Role.ADMIN:
+                        held[row["unit_id"]] = role
+        if user_ref.isdigit() and int(user_ref) in admin_ids:
+            for root in await units.children(conn, None):
+                held[root.id] = Role.ADMIN  # ADMIN_IDS: admins of every root
+    return Actor(channel, user_ref, member, held)
+
+
+async def covers(conn: aiosqlite.Connection, actor: Actor, unit_id: int, need: Role) -> bool:
+    """Does the actor hold `need` (or more) on this unit or one of its ancestors?"""
+    if not actor.roles:
+        return False
+    for unit in await units.ancestors(conn, unit_id):
+        role = actor.roles.get(unit.id)
+        if role is not None and role.includes(need):
+            return True
+    return False
+
+
+async def may(db: Database, actor: Actor, unit_id: int, need: Role) -> bool:
+    async with db.read() as conn:
+        return await covers(conn, actor, unit_id, need)
+
+
+async def grant(
+    conn: aiosqlite.Connection,
+    member_id: int,
+    unit_id: int,
+    role: Role,
+    granted_by: int | None,
+    clock: Clock,
+) -> None:
+    await conn.execute(
+        """INSERT INTO roles (member_id, unit_id, role, granted_at, granted_by)
+           VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING""",
+        (member_id, unit_id, role.value, to_db(clock.now()), granted_by),
+    )
+
+
+async def holders(db: Database, unit_id: int, role: Role) -> list[Member]:
+    """Members holding exactly this role on exactly this unit."""
+    sql = """SELECT m.* FROM members m JOIN roles r ON r.member_id = m.id
+             WHERE r.unit_id = ? AND r.role = ? ORDER BY m.full_name"""
+    async with db.read() as conn, conn.execute(sql, (unit_id, role.value)) as cur:
+        return [Member.from_row(row) for row in await cur.fetchall()]
+
+
+async def revoke(db: Database, member_id: int, unit_id: int, role: Role) -> bool:
+    async with db.write() as conn:
+        cur = await conn.execute(
+            "DELETE FROM roles WHERE member_id = ? AND unit_id = ? AND role = ?",
+            (member_id, unit_id, role.value),
+        )
+        return cur.rowcount > 0
+
+
+# --- one-time links --------------------------------------------------------------------------
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def create_grant(
+    db: Database, unit_id: int, role: Role, created_by: str, clock: Clock
+) -> str:
+    """A fresh start payload (l_… or a_…); only its hash is stored."""
+    token = base64.urlsafe_b64encode(secrets.token_bytes(24)).decode().rstrip("=")
+    payload = (ADMIN_PREFIX if role is Role.ADMIN else LEADER_PREFIX) + token
+    now = clock.now()
+    async with db.write() as conn:
+        await conn.execute(
+            """INSERT INTO grants (token_hash, unit_id, role, created_by, created_at, expires_at)
+               VALUES (?, ?, ?, ?, ?, ?)""",
+            (
+                token_hash(payload),
+                unit_id,
+                role.value,
+                created_by,
+                to_db(now),
+                to_db(now + GRANT_TTL),
+            ),
+        )
+    return payload
+
+
+def is_grant_payload(payload: str) -> bool:
+    return payload.startswith((LEADER_PREFIX, ADMIN_PREFIX)) and 10 < len(payload) <= 64
+
+
+@dataclass(frozen=True)
+class GrantCheck:
+    """What a one-time link is worth right now: a unit and role, or why not."""
+
+    problem: str | None  # None, "grant_invalid", "grant_used", "grant_expired"
+    unit: Unit | None = None
+    role: Role | None = None
+    created_by: str | None = None
+
+
+async def _check(conn: aiosqlite.Connection, digest: str, clock: Clock) -> tuple[GrantCheck, int]:
+    sql = "SELECT * FROM grants WHERE token_hash = ?"
+    async with conn.execute(sql, (digest,)) as cur:
+        row = await cur.fetchone()
+    if row is None:
+        return GrantCheck("grant_invalid"), 0
+    unit = await units.get(conn, row["unit_id"])
+    found = GrantCheck(None, unit, Role(row["role"]), row["created_by"])
+    if row["used_at"] is not None:
+        return GrantCheck("grant_used", unit, found.role, found.created_by), row["id"]
+    if from_db(row["expires_at"]) <= clock.now():
+        return GrantCheck("grant_expired", unit, found.role, found.created_by), row["id"]
+    return found, row["id"]
+
+
+async def check_grant(db: Database, digest: str, clock: Clock) -> GrantCheck:
+    async with db.read() as conn:
+        return (await _check(conn, digest, clock))[0]
+
+
+async def redeem_grant(db: Database, digest: str, member: Member, clock: Clock) -> GrantCheck:
+    """Use the link once: the first member to get here receives the role."""
+    async with db.write() as conn:
+        check, grant_id = await _check(conn, digest, clock)
+        if check.problem is not None or check.unit is None or check.role is None:
+            return check
+        await conn.execute(
+            "UPDATE grants SET used_by = ?, used_at = ? WHERE id = ? AND used_at IS NULL",
+            (member.id, to_db(clock.now()), grant_id),
+        )
+        await grant(conn, member.id, check.unit.id, check.role, None, clock)
+    return check
