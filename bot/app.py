@@ -11,6 +11,8 @@ import handlers
 from bot import texts
 from bot.settings import Settings
 from handlers.common import Context, Deps, say
+from scheduler import jobs
+from scheduler.fanout import FanoutPolicy
 from storage.clock import Clock, SystemClock
 from storage.db import Database
 
@@ -46,6 +48,7 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> Appl
         # Conversations rely on one update at a time per application.
         .concurrent_updates(False)
         .post_init(_post_init)
+        .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
         .build()
     )
@@ -59,7 +62,22 @@ async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
     deps: Deps = app.bot_data["deps"]
     await deps.db.open()
     await app.bot.set_my_commands([BotCommand(name, text) for name, text in texts.COMMANDS])
+    config = deps.settings.reminders
+    machinery = jobs.Reminders(
+        deps.db,
+        deps.clock,
+        config,
+        deps.settings,
+        jobs.TelegramTransport(app.bot),
+        FanoutPolicy(per_second=config.delivery.per_second),
+    )
+    jobs.install(app, machinery)
     log.info("bot @%s ready, database %s", app.bot.username, deps.db.path)
+
+
+async def _post_stop(app: Application) -> None:  # type: ignore[type-arg]
+    if "reminders" in app.bot_data:
+        await jobs.reminders_of(app).stop()
 
 
 async def _post_shutdown(app: Application) -> None:  # type: ignore[type-arg]

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from scheduler.calendar import ReminderConfig
 from storage.validation import AgePolicy, AgeRange, Org
 
 TELEGRAM_API = "https://api.telegram.org/bot"
@@ -54,6 +55,8 @@ class Settings(StorageSettings):
     telegram_api_base_url: str = TELEGRAM_API
     telegram_file_base_url: str = TELEGRAM_FILES
     admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    # TOML file that changes the reminder calendar (see README); defaults when not set.
+    reminders_file: Path | None = None
     # Secret behind invite links; derived from the bot token when not set.
     link_secret: SecretStr | None = None
     # Đoàn: 16–30 by the Union charter; Hội: 15–35 by the Federation's.
@@ -91,6 +94,20 @@ class Settings(StorageSettings):
         if self.doan_age_min > self.doan_age_max or self.hoi_age_min > self.hoi_age_max:
             raise ValueError("age_range_order")
         return self
+
+    @field_validator("reminders_file")
+    @classmethod
+    def _calendar(cls, value: Path | None) -> Path | None:
+        if value is not None:
+            try:
+                ReminderConfig.load(value)
+            except (OSError, ValueError):  # a missing file, bad TOML, or a wrong field
+                raise ValueError("reminders_file_invalid") from None
+        return value
+
+    @property
+    def reminders(self) -> ReminderConfig:
+        return ReminderConfig.load(self.reminders_file)
 
     @property
     def ages(self) -> AgePolicy:

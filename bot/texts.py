@@ -237,6 +237,7 @@ _CONFIG_FIELDS = {
     "timezone": "TIMEZONE",
     "admin_ids": "ADMIN_IDS",
     "link_secret": "LINK_SECRET",
+    "reminders_file": "REMINDERS_FILE",
     "log_level": "LOG_LEVEL",
 }
 _CONFIG_PROBLEMS = {
@@ -247,6 +248,7 @@ _CONFIG_PROBLEMS = {
     "admin_ids_shape": "phải là các số định danh Telegram cách nhau bởi dấu phẩy",
     "log_level_unknown": "chỉ nhận DEBUG, INFO, WARNING hoặc ERROR",
     "age_range_order": "tuổi tối thiểu lớn hơn tuổi tối đa",
+    "reminders_file_invalid": "không đọc được tệp lịch nhắc (TOML) hoặc có mục sai",
 }
 
 
@@ -514,6 +516,125 @@ LEADER_HELP = (
     "/donvi – tình hình 1+1 của đơn vị\n"
     "/chitieu – đặt chỉ tiêu năm\n"
     "/moi – đường dẫn mời đoàn viên (/moi moi: đổi đường dẫn)\n"
-    "/molai <số> – mở lại một giới thiệu đã quyết định"
+    "/molai <số> – mở lại một giới thiệu đã quyết định\n"
+    "/nhacnho – nhắc ngay đoàn viên chưa đạt 1+1\n"
+    "/lichnhac – lịch nhắc việc"
 )
 ADMIN_HELP = "\n\nQuản trị:\n/bonhiem – bổ nhiệm, gỡ bí thư; tạo link quản trị"
+
+
+# --- reminders -------------------------------------------------------------------------------
+
+
+def given_name(full_name: str) -> str:
+    """Vietnamese names end with the given name: Nguyễn Thị Lan → Lan."""
+    return full_name.split()[-1] if full_name.split() else full_name
+
+
+def quarter_label(label: str) -> str:
+    year, _, part = label.partition("-")
+    return f"quý {part[1]}/{year}" if part.startswith("Q") else label
+
+
+def quarter_warning(
+    label: str,
+    days: int,
+    unit_name: str,
+    admitted: int,
+    target: int,
+    expected: float,
+    not_met_names: list[str],
+    not_met: int,
+    pending: int,
+    unreachable: int,
+) -> str:
+    lines = [
+        f"⏰ Còn {days} ngày hết {quarter_label(label)}.",
+        f"{unit_name}: kết nạp {admitted}/{target} ({percent(admitted, target)}),"
+        f" mốc cuối quý: {round(expected * 100)}%.",
+    ]
+    if not_met:
+        shown = ", ".join(not_met_names)
+        more = "…" if not_met > len(not_met_names) else ""
+        lines.append(f"Chưa đạt 1+1: {not_met} đồng chí – {shown}{more}")
+    if pending:
+        lines.append(f"Chờ đồng chí xét: {pending} (/duyet)")
+    if unreachable:
+        lines.append(f"Không nhắn được: {unreachable} đồng chí (đã chặn bot)")
+    return "\n".join(lines)
+
+
+def quarter_result(
+    label: str, unit_name: str, in_quarter: int, admitted: int, target: int, expected: float
+) -> str:
+    return (
+        f"📊 Kết quả {quarter_label(label)} – {unit_name}: kết nạp trong quý {in_quarter}; "
+        f"cả năm {admitted}/{target} ({percent(admitted, target)}), "
+        f"mốc: {round(expected * 100)}%."
+    )
+
+
+SUMMARY_TITLE = {
+    "H1": "Sơ kết 6 tháng đầu năm",
+    "warning": "Nhắc việc cuối năm",
+    "closing": "Tổng kết năm",
+}
+
+
+def summary(title: str, year: int, unit_name: str, lines: list[str], hidden: int) -> str:
+    more = [f"… và {hidden} đơn vị khác"] if hidden else []
+    body = lines or ["(chưa có đơn vị trực thuộc)"]
+    return "\n".join([f"📋 {title} {year} – {unit_name} (yếu trước):", *body, *more])
+
+
+def summary_line(rank: int, unit_name: str, admitted: int, target: int) -> str:
+    return f"{rank}. {unit_name}: {admitted}/{target} ({percent(admitted, target)})"
+
+
+MEMBER_NUDGE = (
+    '👋 Năm nay đồng chí chưa có thanh niên nào được kết nạp theo phong trào "1+1". '
+    "Có ai đồng chí muốn giới thiệu vào Đoàn, Hội không? Gõ /gioithieu để ghi tên nhé!"
+)
+MANUAL_NUDGE = (
+    '👋 Bí thư nhắc: đồng chí chưa đạt "1+1" năm nay. '
+    "Gõ /gioithieu để ghi tên thanh niên đồng chí giới thiệu."
+)
+ALREADY_NUDGED_TODAY = "Hôm nay đơn vị này đã được nhắc rồi. Mai đồng chí có thể nhắc lại."
+NOBODY_TO_NUDGE = "Mọi đồng chí trong đơn vị đã đạt 1+1 (hoặc không nhắn được). 👍"
+
+
+def nudging(count: int) -> str:
+    return f"Đang gửi nhắc nhở tới {count} đồng chí chưa đạt 1+1…"
+
+
+def nudged(sent: int, unreachable: int, other: int) -> str:
+    text = f"Đã gửi nhắc nhở: {sent} đồng chí đã nhận"
+    if unreachable:
+        text += f", {unreachable} không nhắn được (đã chặn bot)"
+    if other:
+        text += f", {other} chưa chắc đã nhận"
+    return text + "."
+
+
+KIND_NAME = {
+    "qwarn": "Nhắc bí thư trước cuối quý",
+    "qres": "Kết quả quý",
+    "sum": "Sơ kết, tổng kết",
+    "nudge": "Nhắc đoàn viên chưa đạt",
+}
+
+
+def schedule(next_lines: list[str], last_lines: list[str]) -> str:
+    parts = ["🗓 Lịch nhắc sắp tới:", *next_lines]
+    if last_lines:
+        parts += ["", "Lần chạy gần nhất:", *last_lines]
+    return "\n".join(parts)
+
+
+def schedule_next(kind: str, when: str) -> str:
+    return f"• {when} – {KIND_NAME.get(kind, kind)}"
+
+
+def schedule_last(kind: str, when: str, sent: int, failed: int, late: bool) -> str:
+    suffix = " (gửi muộn)" if late else ""
+    return f"• {KIND_NAME.get(kind, kind)}: {when}, đã gửi {sent}, không gửi được {failed}{suffix}"

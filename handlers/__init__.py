@@ -13,6 +13,7 @@ from handlers import (
     picker,
     referral,
     registration,
+    remind,
     review,
     targets,
     unit,
@@ -20,7 +21,19 @@ from handlers import (
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
-    journeys = (registration, referral, mine, review, targets, unit, invite, appoint, picker, help)
+    journeys = (
+        registration,
+        referral,
+        mine,
+        review,
+        targets,
+        unit,
+        invite,
+        appoint,
+        remind,
+        picker,
+        help,
+    )
     for journey_module in journeys:
         journey_module.register(app)
     # Buttons of conversations carry "<journey>:<step>:<value>".

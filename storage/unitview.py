@@ -13,7 +13,7 @@ from storage.db import Database
 from storage.periods import Period, expected_share_on
 from storage.targets import Target
 from storage.units import Unit
-from storage.validation import sort_key
+from storage.validation import person_sort_key
 
 _SUBTREE = """WITH RECURSIVE sub(id) AS (
                   SELECT value FROM json_each(?)
@@ -55,7 +55,7 @@ async def picture(db: Database, unit_id: int, today: date, tz: ZoneInfo) -> Unit
                            AND r.status = 'admitted' AND r.admitted_on BETWEEN ? AND ?) AS met
             FROM members m WHERE m.unit_id IN (SELECT id FROM sub) ORDER BY m.id"""
         async with conn.execute(sql, (scope, first, last)) as cur:
-            rows = sorted(await cur.fetchall(), key=lambda row: sort_key(row["full_name"]))
+            rows = sorted(await cur.fetchall(), key=lambda r: person_sort_key(r["full_name"]))
         sql = f"""{_SUBTREE}
             SELECT
               SUM(introduced_at >= ? AND introduced_at < ?) AS introduced,

@@ -116,6 +116,12 @@ def sort_key(text: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
     return tuple(primary), tuple(tones)
 
 
+def person_sort_key(full_name: str) -> tuple[object, ...]:
+    """Vietnamese lists order people by given name (the last word), then the rest."""
+    words = full_name.split()
+    return (sort_key(words[-1] if words else ""), sort_key(full_name))
+
+
 # --- phone numbers ---------------------------------------------------------------------------
 
 # Vietnamese mobile numbers since the 2018 renumbering: 03x, 05x, 07x, 08x, 09x + 7 digits.

@@ -9,12 +9,22 @@ from typing import Any
 
 import pytest
 
+from bot import texts
 from bot.settings import Settings
 from storage import units
 from storage.clock import ManualClock
 from storage.db import Database
+from storage.validation import Org
 from tests.fakebotapi import FakeBotApi, TgUser
-from tests.harness import TOKEN, Person, RunningBot, make_settings
+from tests.harness import (
+    TAN_LAP,
+    TOKEN,
+    Person,
+    RunningBot,
+    appoint_link,
+    make_settings,
+    payload_in,
+)
 
 SAMPLE_UNITS = Path(__file__).resolve().parent.parent / "data" / "sample_units.csv"
 _user_ids = itertools.count(700_001)
@@ -84,3 +94,29 @@ def _no_token_in_logs(caplog: pytest.LogCaptureFixture) -> Any:
     secret = TOKEN.split(":", 1)[1]
     leaked = [r.getMessage() for r in caplog.records if secret in r.getMessage()]
     assert not leaked, leaked
+
+
+@pytest.fixture
+def admin(person: Callable[..., Person]) -> Person:
+    return person("Quản trị", user_id=ADMIN_ID)
+
+
+@pytest.fixture
+async def branch(admin: Person, person: Callable[..., Person]) -> dict[str, Person]:
+    """An appointed leader of Chi đoàn thôn Tân Lập and two members who joined by its link."""
+    payload = await appoint_link(admin, TAN_LAP)
+    leader = person("Hùng")
+    await leader.send(f"/start {payload}")
+    await leader.send("Nguyễn Văn Hùng")
+    await leader.press(texts.BTN_MEMBERSHIP[Org.DOAN])
+    await leader.send(texts.BTN_SKIP)
+    invite = payload_in((await leader.send("/moi"))[-1].text)
+    people = {"leader": leader, "admin": admin}
+    for key, name in (("lan", "Trần Thị Lan"), ("tu", "Mai Văn Tú")):
+        p = person(name.split()[-1])
+        await p.send(f"/start {invite}")
+        await p.send(name)
+        await p.press(texts.BTN_MEMBERSHIP[Org.DOAN])
+        await p.send(texts.BTN_SKIP)
+        people[key] = p
+    return people

@@ -7,6 +7,7 @@ to tests/fakebotapi.py on 127.0.0.1, and stores into a real SQLite file.
 from __future__ import annotations
 
 import asyncio
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,9 +15,11 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application, TypeHandler
 
+from bot import texts
 from bot.app import ALLOWED_UPDATES, build_application
 from bot.settings import Settings
 from storage.clock import Clock
+from storage.validation import Org
 from tests.fakebotapi import FakeBotApi, SentMessage, TgUser
 
 TOKEN = "123456789:TEST-token_abcdefghijklmnopqrstuvwxyz"
@@ -65,6 +68,8 @@ class RunningBot:
             await self.app.updater.stop()
         if self.app.running:
             await self.app.stop()
+        if self.app.post_stop is not None:
+            await self.app.post_stop(self.app)
         await self.app.shutdown()
         assert self.app.post_shutdown is not None
         await self.app.post_shutdown(self.app)
@@ -78,6 +83,16 @@ class RunningBot:
 
     def _event(self, update_id: int) -> asyncio.Event:
         return self._done.setdefault(update_id, asyncio.Event())
+
+    @property
+    def reminders(self) -> Any:
+        from scheduler.jobs import reminders_of
+
+        return reminders_of(self.app)
+
+    async def idle(self) -> None:
+        """Until the startup job and every reminder fan-out have finished."""
+        await asyncio.wait_for(self.reminders.idle(), WAIT)
 
     async def processed(self, update_id: int) -> None:
         await asyncio.wait_for(self._event(update_id).wait(), WAIT)
@@ -163,3 +178,45 @@ async def join(p: Person, unit_code: str, name: str, membership: str = "Đoàn v
     await p.press(membership)
     replies = await p.send("Bỏ qua")
     assert replies[-1].text.startswith("Đã ghi danh"), replies[-1].text
+
+
+LINK = re.compile(r"start=([A-Za-z0-9_-]+)")
+
+
+def payload_in(text: str) -> str:
+    found = LINK.search(text)
+    assert found, text
+    return found[1]
+
+
+async def rows(bot: RunningBot, sql: str, *args: Any) -> list[dict[str, Any]]:
+    async with bot.app.bot_data["deps"].db.read() as conn, conn.execute(sql, args) as cur:
+        return [dict(row) for row in await cur.fetchall()]
+
+
+async def appoint_link(admin: Person, path: list[str], kind: str = texts.BTN_LEADER_LINK) -> str:
+    """The admin walks the picker down `path`, chooses the unit, makes a one-time link."""
+    await admin.send("/bonhiem")
+    for label in path:
+        await admin.press(label)
+    await admin.press(texts.BTN_CHOOSE_HERE)
+    replies = await admin.press(kind)
+    return payload_in(replies[-1].text)
+
+
+async def refer(p: Person, name: str, birth: str, phone: str | None, org: Org) -> int:
+    await p.send("/gioithieu")
+    await p.send(name)
+    await p.send(birth)
+    if phone:
+        await p.send(phone)
+    else:
+        await p.press(texts.BTN_SKIP)
+    await p.press(texts.BTN_ORG[org])
+    replies = await p.press(texts.BTN_CONFIRM)
+    number = re.search(r"giới thiệu số (\d+)", replies[-1].text)
+    assert number, replies[-1].text
+    return int(number[1])
+
+
+TAN_LAP = ["Tỉnh đoàn Mẫu", "Đoàn xã An Bình", "Chi đoàn thôn Tân Lập"]

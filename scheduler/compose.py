@@ -1,0 +1,133 @@
+"""What each reminder says to whom: figures from storage, words from the catalog."""
+
+from __future__ import annotations
+
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from bot import texts
+from scheduler.calendar import Kind, Occurrence, ReminderConfig
+from storage import audience, unitview
+from storage.audience import Recipient
+from storage.db import Database
+
+NAMES_SHOWN = 10
+SUMMARY_LINES = 15
+Message = tuple[str, str, str]  # (channel, user_ref, body)
+
+
+async def compose(
+    db: Database,
+    occurrence: Occurrence,
+    config: ReminderConfig,
+    tz: ZoneInfo,
+    admin_ids: list[int],
+    channel: str,
+) -> list[Message]:
+    period = occurrence.period
+    # The figures are those of the period's year, as of the occurrence's day.
+    day = min(occurrence.due.astimezone(tz).date(), period.last_day)
+    match occurrence.kind:
+        case Kind.NUDGE:
+            people = await audience.members_not_met(db, period.year)
+            return [(p.channel, p.user_ref, texts.MEMBER_NUDGE) for p in people]
+        case Kind.QUARTER_WARNING:
+            days = config.quarter_warning.days_before_end
+            return [
+                (r.channel, r.user_ref, await _warning(db, r, occurrence, day, tz, days))
+                for r in await audience.leaders(db)
+            ]
+        case Kind.QUARTER_RESULT:
+            return [
+                (r.channel, r.user_ref, await _result(db, r, occurrence, day, tz))
+                for r in await audience.leaders(db)
+            ]
+        case Kind.SUMMARY:
+            people = await audience.admins(db, admin_ids, channel)
+            seen = {(p.channel, p.user_ref) for p in people}
+            for leader in await audience.leaders(db, with_children_only=True):
+                if (leader.channel, leader.user_ref) not in seen:
+                    people.append(leader)
+            return [
+                (p.channel, p.user_ref, await _summary(db, p, occurrence, day, tz)) for p in people
+            ]
+    return []
+
+
+async def _warning(
+    db: Database, r: Recipient, occurrence: Occurrence, day: date, tz: ZoneInfo, days: int
+) -> str:
+    parts = []
+    for unit_id in r.units:
+        view = await unitview.picture(db, unit_id, day, tz)
+        if view is None:
+            continue
+        parts.append(
+            texts.quarter_warning(
+                occurrence.label,
+                days,
+                view.unit.name,
+                view.admitted,
+                view.target.total,
+                occurrence.period.expected_share,
+                [texts.given_name(n) for n in view.not_met[:NAMES_SHOWN]],
+                len(view.not_met),
+                view.pending,
+                await audience.unreachable_in(db, unit_id),
+            )
+        )
+    return "\n\n".join(parts)
+
+
+async def _result(
+    db: Database, r: Recipient, occurrence: Occurrence, day: date, tz: ZoneInfo
+) -> str:
+    parts = []
+    for unit_id in r.units:
+        view = await unitview.picture(db, unit_id, day, tz)
+        if view is None:
+            continue
+        parts.append(
+            texts.quarter_result(
+                occurrence.label,
+                view.unit.name,
+                await audience.admitted_in(db, unit_id, occurrence.period),
+                view.admitted,
+                view.target.total,
+                occurrence.period.expected_share,
+            )
+        )
+    return "\n\n".join(parts)
+
+
+def _summary_title(occurrence: Occurrence) -> str:
+    month_day = occurrence.label[5:]
+    if occurrence.period.part == "H1":
+        return texts.SUMMARY_TITLE["H1"]
+    return texts.SUMMARY_TITLE["closing" if month_day == "12-31" else "warning"]
+
+
+async def _summary(
+    db: Database, r: Recipient, occurrence: Occurrence, day: date, tz: ZoneInfo
+) -> str:
+    parts = []
+    for unit_id in r.units:
+        view = await unitview.picture(db, unit_id, day, tz)
+        if view is None:
+            continue
+        rows = []
+        for child in view.children:
+            child_view = await unitview.picture(db, child.id, day, tz)
+            if child_view is not None:
+                rows.append(child_view)
+        # Weakest first: the share of the target reached, then the fewest admissions.
+        rows.sort(key=lambda v: (v.progress if v.progress is not None else 0.0, v.admitted))
+        lines = [
+            texts.summary_line(i, v.unit.name, v.admitted, v.target.total)
+            for i, v in enumerate(rows[:SUMMARY_LINES], start=1)
+        ]
+        hidden = max(0, len(rows) - SUMMARY_LINES)
+        parts.append(
+            texts.summary(_summary_title(occurrence), view.year, view.unit.name, lines, hidden)
+        )
+    return "\n\n".join(parts)

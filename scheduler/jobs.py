@@ -1,0 +1,265 @@
+"""Turns the reminder calendar into JobQueue jobs, and runs each occurrence exactly once.
+
+At startup: deliveries caught mid-request by a crash are settled (never resent), unfinished
+fan-outs resume, reminders missed while the bot was down go out late (if still relevant), and
+the next occurrences are scheduled with explicit job ids. The ledger in SQLite, not the job
+store (APScheduler keeps jobs in memory), decides what was already done.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from datetime import time, timedelta
+from typing import Any
+
+from telegram import Bot
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.ext import Application, ContextTypes
+
+from bot import texts
+from scheduler.calendar import (
+    Occurrence,
+    ReminderConfig,
+    due_or_missed,
+    occurrences,
+    upcoming,
+)
+from scheduler.compose import compose
+from scheduler.fanout import FanoutPolicy, Outcome, Pacer, deliver
+from storage import audience, reminders
+from storage.clock import Clock
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "telegram"
+SCHEDULE_AHEAD = 40  # occurrences; about two and a half years
+LATE_AFTER = timedelta(minutes=5)
+
+
+class TelegramTransport:
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+
+    async def send(self, user_ref: str, text: str) -> tuple[Outcome, float]:
+        try:
+            await self.bot.send_message(int(user_ref), text)
+        except Forbidden:
+            return Outcome.UNREACHABLE, 0.0
+        except RetryAfter as exc:
+            delay: Any = exc.retry_after
+            return Outcome.RETRY, float(getattr(delay, "total_seconds", lambda: delay)())
+        except BadRequest as exc:
+            gone = "chat not found" in str(exc).lower()
+            return (Outcome.UNREACHABLE if gone else Outcome.FAILED), 0.0
+        except TimedOut:
+            return Outcome.UNCERTAIN, 0.0  # it may have arrived: never send it twice
+        except NetworkError:
+            return Outcome.RETRY, 0.0
+        return Outcome.SENT, 0.0
+
+
+@dataclass
+class Reminders:
+    """The reminder machinery of one Application (kept in bot_data["reminders"])."""
+
+    db: Database
+    clock: Clock
+    config: ReminderConfig
+    settings: Any  # bot.settings.Settings
+    transport: Any  # a scheduler.fanout.Transport
+    policy: FanoutPolicy = field(default_factory=FanoutPolicy)
+    running: dict[str, asyncio.Task[None]] = field(default_factory=dict)
+    started: asyncio.Event = field(default_factory=asyncio.Event)
+    stopping: bool = False
+    pacer: Pacer = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.pacer = Pacer(self.policy)
+
+    def occurrence(self, occurrence_id: str) -> Occurrence | None:
+        tz = self.settings.tz
+        year = self.clock.now().astimezone(tz).year
+        for candidate_year in (year - 1, year, year + 1, year + 2):
+            for found in occurrences(self.config, candidate_year, tz):
+                if found.id == occurrence_id:
+                    return found
+        return None
+
+    async def run(self, occurrence: Occurrence, *, late: bool = False) -> None:
+        """Plan the occurrence (once, whoever calls) and make sure its fan-out runs."""
+        if not await reminders.is_planned(self.db, occurrence.id):
+            messages = await compose(
+                self.db,
+                occurrence,
+                self.config,
+                self.settings.tz,
+                self.settings.admin_ids,
+                CHANNEL,
+            )
+            planned = await reminders.plan(
+                self.db,
+                occurrence.id,
+                occurrence.kind.value,
+                occurrence.due,
+                messages,
+                self.clock,
+                late=late,
+            )
+            if planned and late:
+                log.warning(
+                    "reminder %s is late: due %s, sent from %s",
+                    occurrence.id,
+                    occurrence.due.isoformat(),
+                    self.clock.now().isoformat(),
+                )
+            elif planned:
+                log.info("reminder %s: %d recipients", occurrence.id, len(messages))
+        self.spawn(occurrence.id)
+
+    def spawn(self, occurrence_id: str) -> None:
+        task = self.running.get(occurrence_id)
+        if task is not None and not task.done():
+            return  # a double firing: the running fan-out already covers it
+        self.running[occurrence_id] = asyncio.create_task(
+            self._fan_out(occurrence_id), name=f"fanout:{occurrence_id}"
+        )
+
+    async def _fan_out(self, occurrence_id: str) -> None:
+        counts = await deliver(
+            self.db,
+            occurrence_id,
+            self.transport,
+            self.clock,
+            self.policy,
+            should_stop=lambda: self.stopping,
+            pacer=self.pacer,
+        )
+        if self.stopping:
+            return
+        log.info("reminder %s done: %s", occurrence_id, counts)
+        requester = await reminders.requested_by(self.db, occurrence_id)
+        if requester is not None:
+            other = counts.get("uncertain", 0) + counts.get("failed", 0)
+            text = texts.nudged(counts.get("sent", 0), counts.get("unreachable", 0), other)
+            await self.transport.send(requester, text)
+
+    async def catch_up(self) -> None:
+        """Settle, resume and send what is due: the startup job."""
+        uncertain = await reminders.settle_interrupted(self.db)
+        if uncertain:
+            log.warning("%d reminder deliveries were interrupted and are not resent", uncertain)
+        for occurrence_id in await reminders.unfinished(self.db):
+            log.info("resuming reminder %s", occurrence_id)
+            self.spawn(occurrence_id)
+        now = self.clock.now()
+        for occurrence in due_or_missed(self.config, now, self.settings.tz):
+            if not await reminders.is_planned(self.db, occurrence.id):
+                await self.run(occurrence, late=now - occurrence.due > LATE_AFTER)
+        self.started.set()
+
+    async def idle(self) -> None:
+        """Wait until startup work and every fan-out have finished (for tests and the CLI)."""
+        await self.started.wait()
+        while tasks := [t for t in self.running.values() if not t.done()]:
+            await asyncio.gather(*tasks)
+
+    async def stop(self) -> None:
+        """Let each fan-out finish the message in flight, then stop; the rest resumes later."""
+        self.stopping = True
+        tasks = [t for t in self.running.values() if not t.done()]
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def reminders_of(app: Application) -> Reminders:  # type: ignore[type-arg]
+    return app.bot_data["reminders"]
+
+
+async def _fire(context: ContextTypes.DEFAULT_TYPE) -> None:
+    machinery = reminders_of(context.application)
+    assert context.job is not None
+    occurrence = machinery.occurrence(str(context.job.data))
+    # The application's clock decides what is due, so a test clock and the job store agree.
+    if occurrence is None or machinery.clock.now() < occurrence.due:
+        return
+    await machinery.run(occurrence)
+
+
+async def _startup(context: ContextTypes.DEFAULT_TYPE) -> None:
+    await reminders_of(context.application).catch_up()
+    schedule(context.application)
+
+
+async def _reschedule(context: ContextTypes.DEFAULT_TYPE) -> None:
+    schedule(context.application)
+
+
+def schedule(app: Application) -> None:  # type: ignore[type-arg]
+    """(Re-)register the next occurrences; ids make this idempotent."""
+    machinery = reminders_of(app)
+    queue = app.job_queue
+    assert queue is not None
+    grace = int(timedelta(days=machinery.config.delivery.grace_days).total_seconds()) or None
+    now = machinery.clock.now()
+    for occurrence in upcoming(machinery.config, now, machinery.settings.tz, SCHEDULE_AHEAD):
+        queue.run_once(
+            _fire,
+            when=occurrence.due,
+            data=occurrence.id,
+            name=occurrence.id,
+            job_kwargs={"id": occurrence.id, "replace_existing": True, "misfire_grace_time": grace},
+        )
+
+
+def install(app: Application, machinery: Reminders) -> None:  # type: ignore[type-arg]
+    """Called from post_init: the work starts as soon as the application runs."""
+    app.bot_data["reminders"] = machinery
+    queue = app.job_queue
+    assert queue is not None
+    queue.run_once(
+        _startup, when=0, name="startup", job_kwargs={"id": "startup", "replace_existing": True}
+    )
+    queue.run_daily(
+        _reschedule,
+        time=time(0, 5, tzinfo=machinery.settings.tz),
+        name="reschedule",
+        job_kwargs={"id": "reschedule", "replace_existing": True},
+    )
+
+
+async def nudge_now(
+    app: Application,
+    unit_id: int,
+    requester: str,
+    today_label: str,
+    year: int,  # type: ignore[type-arg]
+) -> int | None:
+    """A leader's /nhacnho: at most once a day per unit. None if already done today."""
+    machinery = reminders_of(app)
+    occurrence_id = f"manual:{unit_id}:{today_label}"
+    if await reminders.is_planned(machinery.db, occurrence_id):
+        return None
+    people = [
+        p
+        for p in await audience.members_not_met(machinery.db, year, scope=[unit_id])
+        if p.user_ref != requester
+    ]
+    if not people:
+        return 0
+    messages = [(p.channel, p.user_ref, texts.MANUAL_NUDGE) for p in people]
+    planned = await reminders.plan(
+        machinery.db,
+        occurrence_id,
+        "manual",
+        machinery.clock.now(),
+        messages,
+        machinery.clock,
+        requested_by=requester,
+    )
+    if not planned:
+        return None
+    machinery.spawn(occurrence_id)
+    return len(messages)
