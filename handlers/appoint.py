@@ -11,7 +11,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 
 from bot import texts
 from handlers import picker
-from handlers.common import Context, current_actor, notify, refuse, say
+from handlers.common import Context, current_actor, notify, parse_button, refuse, say
 from storage import invites, roles, units
 from storage.members import Member
 from storage.roles import Actor, GrantCheck, Role
@@ -50,15 +50,15 @@ async def appoint(update: Update, context: Context) -> None:
 async def press(update: Update, context: Context) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None
-    parts = query.data.split(":")
-    if len(parts) != 4 or parts[1] not in ("l", "a", "r") or not (parts[2] + parts[3]).isdigit():
+    parsed = parse_button(query.data, "ap", "lar", 2)
+    if parsed is None:
         await refuse(update, context)
         return
-    _, op, unit_text, member_text = parts
+    op, (unit_id, member_id) = parsed
     deps = context.deps
     actor = await current_actor(update, context)
     async with deps.db.read() as conn:
-        unit = await units.get(conn, int(unit_text))
+        unit = await units.get(conn, unit_id)
         allowed = unit is not None and await roles.covers(conn, actor, unit.id, Role.ADMIN)
     if unit is None or not allowed:
         await refuse(update, context)
@@ -68,13 +68,11 @@ async def press(update: Update, context: Context) -> None:
             (
                 m.full_name
                 for m in await roles.holders(deps.db, unit.id, Role.LEADER)
-                if m.id == int(member_text)
+                if m.id == member_id
             ),
             None,
         )
-        if removed_name is None or not await roles.revoke(
-            deps.db, int(member_text), unit.id, Role.LEADER
-        ):
+        if removed_name is None or not await roles.revoke(deps.db, member_id, unit.id, Role.LEADER):
             await refuse(update, context)
             return
         await query.answer(texts.leader_removed(removed_name, unit.name))

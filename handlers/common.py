@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -27,6 +28,7 @@ from storage.roles import Actor
 from storage.validation import AgePolicy
 
 CHANNEL = "telegram"
+_ID = "([0-9]{1,9})"  # ASCII digits only, and small enough for SQLite's INTEGER
 ReplyMarkup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
 
 
@@ -104,3 +106,17 @@ async def notify(context: Context, user_ref_: str, text: str) -> bool:
     except (Forbidden, BadRequest):
         return False
     return True
+
+
+def parse_id(text: str) -> int | None:
+    """A record number typed or carried by a button; None for anything else."""
+    match = re.fullmatch(_ID, text.strip())
+    return int(match[1]) if match else None
+
+
+def parse_button(data: str, prefix: str, ops: str, count: int) -> tuple[str, list[int]] | None:
+    """ "<prefix>:<op>:<id>[:<id>…]" with one of `ops` and exactly `count` ids, or None."""
+    match = re.fullmatch(rf"{prefix}:([{ops}])" + f":{_ID}" * count, data)
+    if not match:
+        return None
+    return match[1], [int(x) for x in match.groups()[1:]]

@@ -52,7 +52,12 @@ class End:
     """The journey is over (its last write already cleared the state, or this does)."""
 
 
-Outcome = Next | Stay | Retry | End
+@dataclass(frozen=True)
+class Refused:
+    """The user lost the right to finish this journey: end it and say no, nothing else."""
+
+
+Outcome = Next | Stay | Retry | End | Refused
 Ask = Callable[[Update, Context, Draft], Awaitable[None]]
 Answer = Callable[[Update, Context, Draft, str], Awaitable[Outcome]]
 
@@ -143,6 +148,10 @@ async def _apply(update: Update, context: Context, state: Conversation, outcome:
             await jr.steps[state.step].ask(update, context, dict(state.draft))
         case End():
             await conversations.end(context.deps.db, conversation_key(update))
+        case Refused():
+            await conversations.end(context.deps.db, conversation_key(update))
+            if update.callback_query is None:
+                await say(update, context, texts.NO_PERMISSION)
 
 
 async def on_message(update: Update, context: Context) -> None:
@@ -186,8 +195,9 @@ async def on_button(update: Update, context: Context) -> None:
     ):
         await query.answer(texts.STALE_BUTTON)
         return
-    await query.answer()
     outcome = await step.on_button(update, context, dict(state.draft), value)
+    # Answered once, after the step: a refusal is the answer itself.
+    await query.answer(texts.NO_PERMISSION if isinstance(outcome, Refused) else None)
     if isinstance(outcome, Next | End):
         await _show_choice(update)
     await _apply(update, context, state, outcome)

@@ -7,7 +7,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 
 from bot import texts
 from handlers import picker
-from handlers.common import Context, current_actor, refuse, say
+from handlers.common import Context, current_actor, parse_button, refuse, say
 from storage import invites, roles, units
 from storage.roles import Actor, Role
 from storage.units import Unit
@@ -53,10 +53,10 @@ async def invite(update: Update, context: Context) -> None:
 async def press_renew(update: Update, context: Context) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None
-    unit_text = query.data.removeprefix("iv:n:")
+    parsed = parse_button(query.data, "iv", "n", 1)
     actor = await current_actor(update, context)
     async with context.deps.db.read() as conn:
-        unit = await units.get(conn, int(unit_text)) if unit_text.isdigit() else None
+        unit = await units.get(conn, parsed[1][0]) if parsed else None
         allowed = unit is not None and await roles.covers(conn, actor, unit.id, Role.LEADER)
     if unit is None or not allowed:
         await refuse(update, context)
@@ -69,4 +69,4 @@ async def press_renew(update: Update, context: Context) -> None:
 def register(app: Application) -> None:  # type: ignore[type-arg]
     private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
     app.add_handler(CommandHandler(["moi", "invite"], invite, private))
-    app.add_handler(CallbackQueryHandler(press_renew, pattern=r"^iv:n:"))
+    app.add_handler(CallbackQueryHandler(press_renew, pattern=r"^iv:"))

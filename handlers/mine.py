@@ -6,7 +6,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from bot import texts
-from handlers.common import Context, current_member, refuse, say
+from handlers.common import Context, current_member, parse_button, refuse, say
 from storage import referrals
 from storage.referrals import Decision, NotAllowed, Status
 
@@ -41,11 +41,12 @@ async def press(update: Update, context: Context) -> None:
     """mn:w asks to confirm, mn:W withdraws, mn:k keeps; only the introducing member may."""
     query = update.callback_query
     assert query is not None and query.data is not None
-    op, _, number = query.data.removeprefix("mn:").partition(":")
+    parsed = parse_button(query.data, "mn", "wWk", 1)
     member = await current_member(update, context)
     deps = context.deps
-    referral = await referrals.get(deps.db, int(number)) if number.isdigit() else None
-    if member is None or referral is None or referral.member_id != member.id or op not in "wWk":
+    referral = await referrals.get(deps.db, parsed[1][0]) if parsed else None
+    op = parsed[0] if parsed else ""
+    if member is None or referral is None or referral.member_id != member.id:
         await refuse(update, context)
         return
     await query.answer()

@@ -13,7 +13,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler
 
 from bot import texts
-from handlers.common import Context, current_actor, refuse, say
+from handlers.common import Context, current_actor, parse_button, refuse, say
 from storage import roles, units
 from storage.roles import Actor, Role
 from storage.units import Unit
@@ -101,22 +101,23 @@ async def _page(
 async def on_press(update: Update, context: Context) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None
-    parts = query.data.split(":")
-    if len(parts) != 5 or parts[1] not in PURPOSES or not (parts[3] + parts[4]).isdigit():
+    code = query.data.split(":")[1] if query.data.count(":") == 4 else ""
+    parsed = parse_button(query.data, f"pk:{code}", "os", 2) if code in PURPOSES else None
+    if parsed is None:
         await refuse(update, context)
         return
-    _, code, op, unit_text, page_text = parts
+    op, (unit_id, page) = parsed
     wanted = PURPOSES[code]
     actor = await current_actor(update, context)
     async with context.deps.db.read() as conn:
-        unit = await units.get(conn, int(unit_text))
+        unit = await units.get(conn, unit_id)
         allowed = unit is not None and await roles.covers(conn, actor, unit.id, wanted.need)
-    if unit is None or not allowed or op not in ("o", "s"):
+    if unit is None or not allowed:
         await refuse(update, context)
         return
     await query.answer()
     if op == "o":
-        text, markup = await _page(context, code, unit, int(page_text), actor)
+        text, markup = await _page(context, code, unit, page, actor)
         await query.edit_message_text(text, reply_markup=markup)
     else:
         await query.edit_message_text(

@@ -6,6 +6,8 @@ Steps: choose the unit (invite link, drill-down tree, or a search by name) → f
 
 from __future__ import annotations
 
+import re
+
 from telegram import KeyboardButton, ReplyKeyboardMarkup, Update
 from telegram.ext import Application, CommandHandler, filters
 
@@ -127,19 +129,18 @@ async def ask_unit(update: Update, context: Context, draft: Draft) -> None:
 
 
 async def browse_or_pick(update: Update, context: Context, draft: Draft, value: str) -> Outcome:
-    if value.startswith("o"):
-        at_text, _, page_text = value[1:].partition(".")
-        if not (at_text.isdigit() and page_text.isdigit()):
-            return Retry(texts.USE_BUTTONS)
-        at, page = int(at_text), int(page_text)
+    browse = re.fullmatch(r"o([0-9]{1,9})\.([0-9]{1,4})", value)
+    pick = re.fullmatch(r"s([0-9]{1,9})", value)
+    if browse:
+        at, page = int(browse[1]), int(browse[2])
         question, rows = await _tree_page(context, at, page)
         query = update.callback_query
         assert query is not None
         await query.edit_message_text(question, reply_markup=REGISTRATION.keyboard(UNIT, rows))
         return Stay({**draft, "at": at, "page": page})
-    if value.startswith("s") and value[1:].isdigit():
+    if pick:
         async with context.deps.db.read() as conn:
-            unit = await units.get(conn, int(value[1:]))
+            unit = await units.get(conn, int(pick[1]))
             leaf = unit is not None and not await units.has_children(conn, unit.id)
         if unit is not None and leaf:
             return Next(NAME, {"unit_id": unit.id})

@@ -15,8 +15,16 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 
 from bot import texts
 from handlers import flow
-from handlers.common import Context, current_actor, notify, refuse, say
-from handlers.flow import Draft, End, Outcome, Retry
+from handlers.common import (
+    Context,
+    current_actor,
+    notify,
+    parse_button,
+    parse_id,
+    refuse,
+    say,
+)
+from handlers.flow import Draft, End, Outcome, Refused, Retry
 from storage import members, referrals, roles, units
 from storage.referrals import Decision, NotAllowed, Referral
 from storage.roles import Actor, Role
@@ -93,10 +101,11 @@ async def _allowed(context: Context, actor: Actor, referral: Referral | None) ->
 async def press(update: Update, context: Context) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None
-    op, _, number = query.data.removeprefix("rv:").partition(":")
+    parsed = parse_button(query.data, "rv", "adl", 1)
     actor = await current_actor(update, context)
-    referral = await referrals.get(context.deps.db, int(number)) if number.isdigit() else None
-    if op not in ("a", "d", "l") or not await _allowed(context, actor, referral):
+    referral = await referrals.get(context.deps.db, parsed[1][0]) if parsed else None
+    op = parsed[0] if parsed else ""
+    if not await _allowed(context, actor, referral):
         await refuse(update, context)
         return
     assert referral is not None
@@ -208,8 +217,7 @@ async def take_date(update: Update, context: Context, draft: Draft, text: str) -
     actor = await current_actor(update, context)
     referral = await referrals.get(deps.db, int(draft["ref"]))
     if not await _allowed(context, actor, referral):
-        await refuse(update, context)
-        return End()
+        return Refused()
     assert referral is not None
     introduced_on = referral.introduced_at.astimezone(deps.settings.tz).date()
     if day < introduced_on:
@@ -223,17 +231,16 @@ async def take_date(update: Update, context: Context, draft: Draft, text: str) -
 
 
 async def reopen(update: Update, context: Context) -> None:
-    number = context.args[0].lstrip("#") if context.args else ""
-    if not number.isdigit():
+    number = parse_id(context.args[0].lstrip("#")) if context.args else None
+    if number is None:
         await say(update, context, texts.REOPEN_USAGE)
         return
     actor = await current_actor(update, context)
-    referral = await referrals.get(context.deps.db, int(number))
-    if referral is None or not await roles.may(
-        context.deps.db, actor, referral.unit_id, Role.LEADER
-    ):
+    referral = await referrals.get(context.deps.db, number)
+    if not await _allowed(context, actor, referral):  # nor can a leader reopen their own
         await refuse(update, context)
         return
+    assert referral is not None
     if referral.status not in (referrals.Status.ADMITTED, referrals.Status.DECLINED):
         await say(update, context, texts.NOT_DECIDED)
         return
@@ -256,9 +263,9 @@ async def take_reason(update: Update, context: Context, draft: Draft, text: str)
     deps = context.deps
     actor = await current_actor(update, context)
     referral = await referrals.get(deps.db, int(draft["ref"]))
-    if referral is None or not await roles.may(deps.db, actor, referral.unit_id, Role.LEADER):
-        await refuse(update, context)
-        return End()
+    if not await _allowed(context, actor, referral):
+        return Refused()
+    assert referral is not None
     try:
         done = await referrals.change_status(
             deps.db, referral.id, Decision.REOPEN, _own_id(actor), deps.clock, reason=reason

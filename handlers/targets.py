@@ -7,8 +7,8 @@ from telegram.ext import Application, CommandHandler, filters
 
 from bot import texts
 from handlers import flow, picker
-from handlers.common import Context, current_actor, refuse, say
-from handlers.flow import Draft, End, Next, Outcome, Retry
+from handlers.common import Context, current_actor, parse_id, say
+from handlers.flow import Draft, End, Next, Outcome, Refused, Retry
 from storage import roles, targets, units
 from storage.roles import Actor, Role
 from storage.targets import TARGET_MAX
@@ -59,15 +59,14 @@ async def ask_value(update: Update, context: Context, draft: Draft) -> None:
 
 
 async def take_value(update: Update, context: Context, draft: Draft, text: str) -> Outcome:
-    cleaned = text.strip().replace(".", "").replace(",", "")
-    if not cleaned.isdigit() or int(cleaned) > TARGET_MAX:
+    number = parse_id(text.strip().replace(".", "").replace(",", ""))
+    if number is None or number > TARGET_MAX:
         return Retry(texts.TARGET_INVALID)
     deps = context.deps
     actor = await current_actor(update, context)
     if not await roles.may(deps.db, actor, draft["unit"], Role.LEADER):
-        await refuse(update, context)
-        return End()
-    year, org, value = deps.today().year, Org(draft["org"]), int(cleaned)
+        return Refused()
+    year, org, value = deps.today().year, Org(draft["org"]), number
     member_id = actor.member.id if actor.member else None
     await targets.set_target(deps.db, draft["unit"], year, org, value, member_id, deps.clock)
     async with deps.db.read() as conn:

@@ -7,7 +7,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 
 from bot import texts
 from handlers import picker
-from handlers.common import Context, current_actor, refuse, say
+from handlers.common import Context, current_actor, parse_button, refuse, say
 from storage import roles, unitview
 from storage.roles import Actor, Role
 from storage.units import Unit
@@ -84,20 +84,20 @@ async def show_unit(update: Update, context: Context) -> None:
 async def press(update: Update, context: Context) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None
-    parts = query.data.split(":")
-    if len(parts) != 4 or parts[1] not in ("u", "n", "m") or not (parts[2] + parts[3]).isdigit():
+    parsed = parse_button(query.data, "dv", "unm", 2)
+    if parsed is None:
         await refuse(update, context)
         return
-    _, op, unit_text, page_text = parts
+    op, (unit_id, page) = parsed
     actor = await current_actor(update, context)
-    if not await roles.may(context.deps.db, actor, int(unit_text), Role.LEADER):
+    if not await roles.may(context.deps.db, actor, unit_id, Role.LEADER):
         await refuse(update, context)
         return
     await query.answer()
     if op == "u":
-        await _send_picture(update, context, int(unit_text))
+        await _send_picture(update, context, unit_id)
     else:
-        await _send_names(update, context, int(unit_text), op == "m", int(page_text))
+        await _send_names(update, context, unit_id, op == "m", page)
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]

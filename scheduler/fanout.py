@@ -57,7 +57,9 @@ class Pacer:
     last_by_chat: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.limiter = AsyncLimiter(self.policy.per_second, 1)
+        # One message per 1/rate seconds, no bursts: a bucket of `rate` would let a full
+        # second's worth out at once and break Telegram's sliding 30-a-second window.
+        self.limiter = AsyncLimiter(1, 1 / self.policy.per_second)
 
     async def wait_turn(self, user_ref: str) -> None:
         loop = asyncio.get_running_loop()

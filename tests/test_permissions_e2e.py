@@ -313,7 +313,7 @@ async def test_replayed_and_forged_buttons_do_nothing(world: World):
         assert must in real, (must, sorted(real))
 
     presses = [(d, expected_answer(d)) for d in sorted(real)] + forged_presses(w)
-    assert len(presses) > 150
+    assert len(presses) > 120
     assert {"bn", "ct", "dv", "mi", "mn"} <= picker.PURPOSES.keys()
     for who in (w.tu, w.stranger, w.khoa):
         for data, answer in presses:
@@ -428,12 +428,6 @@ async def test_a_removed_leaders_buttons_and_journey_stop_working_at_once(world:
     await refused(w.api, w.bot, w.admin, data, message_id=w.admin.last.message_id)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: handlers/flow.py:189 answers the callback before on_button, then "
-    "handlers/review.py:211 refuse() answers it again (400 query already answered): the "
-    "removed leader gets texts.ERROR, never 'Bạn không có quyền', and the journey stays open",
-)
 async def test_a_leader_removed_before_pressing_today(
     bot: RunningBot, branch: dict[str, Person], admin: Person
 ):
@@ -518,11 +512,6 @@ async def test_a_leader_never_decides_their_own_referral(
     assert replies[-1].text.endswith("\nĐiện thoại: 093****111")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: handlers/review.py:231-236 /molai checks the leader role but not that the "
-    "referral is the leader's own: a leader can reopen (undo the decline of) their own referral",
-)
 async def test_a_leader_cannot_reopen_their_own_referral(
     bot: RunningBot, branch: dict[str, Person], admin: Person
 ):
@@ -581,11 +570,6 @@ async def test_members_see_and_touch_only_their_own_youths(world: World):
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason='BUG: handlers/mine.py:48 `op not in "wWk"` is a substring test: an edited op '
-    '("", "Wk", "wW") passes and withdraws at once, without the confirmation step',
-)
 @pytest.mark.parametrize("op", ["", "Wk"])
 async def test_an_edited_withdraw_op_is_refused(
     api: FakeBotApi, bot: RunningBot, branch: dict[str, Person], op: str
@@ -595,12 +579,6 @@ async def test_an_edited_withdraw_op_is_refused(
     await refused(api, bot, lan, f"mn:{op}:{number}")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: handlers/invite.py:72 pattern ^iv:n: lets an edited op (iv:x:…) fall through "
-    "to the stale-button fallback: it answers STALE_BUTTON, not 'Bạn không có quyền' "
-    "(nothing leaks or changes)",
-)
 async def test_an_edited_invite_op_is_refused(api: FakeBotApi, bot: RunningBot, admin: Person):
     await refused(api, bot, admin, "iv:x:1")
 
@@ -609,7 +587,8 @@ async def test_an_edited_invite_op_is_refused(api: FakeBotApi, bot: RunningBot, 
 
 
 def _crash(where: str, what: str) -> Any:
-    return pytest.mark.xfail(strict=True, reason=f"BUG: {where} {what}")
+    """Once a bug (fixed since): the place and what went wrong, kept for the record."""
+    return ()
 
 
 _SUPER = "str.isdigit() accepts '²', then int('²') raises ValueError: texts.ERROR, not refused"
