@@ -10,7 +10,7 @@ from pathlib import Path
 
 from bot import texts
 from bot.settings import ConfigError, Settings, StorageSettings, load_settings
-from storage import units
+from storage import counters, units
 from storage.db import Database, MigrationError
 from storage.units import CsvError
 
@@ -30,6 +30,7 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("file", type=Path)
     exp = sub.add_parser("export-units", help="xuất cây đơn vị ra CSV")
     exp.add_argument("--out", type=Path, help="tệp đích (mặc định: màn hình)")
+    sub.add_parser("check", help="so số liệu thống kê lưu sẵn với số đếm lại từ dữ liệu gốc")
     link = sub.add_parser("invite-link", help="đường dẫn mời đoàn viên vào một đơn vị")
     link.add_argument("code")
     link.add_argument("--bot-username", default="", help="tên bot, không có @")
@@ -47,6 +48,8 @@ def main(argv: list[str] | None = None) -> int:
             return _import_units(storage_settings, args.file)
         if args.command == "export-units":
             return _export_units(storage_settings, args.out)
+        if args.command == "check":
+            return asyncio.run(_check(storage_settings))
         if args.command == "invite-link":
             settings = load_settings(Settings)
             return asyncio.run(_invite_link(settings, args.code, args.bot_username))
@@ -107,6 +110,16 @@ def _export_units(settings: StorageSettings, out: Path | None) -> int:
     else:
         out.write_text(text, encoding="utf-8")
     return 0
+
+
+async def _check(settings: StorageSettings) -> int:
+    """Exit 0 when every maintained counter equals the recount, 1 (listing them) otherwise."""
+    async with Database(settings.database_path) as db, db.read() as conn:
+        wrong = await counters.differences(conn)
+    for (unit_id, bucket, metric), kept, fresh in wrong[:50]:
+        print(texts.counter_mismatch(unit_id, bucket or "-", metric, kept, fresh))
+    print(texts.check_result(len(wrong)))
+    return 1 if wrong else 0
 
 
 async def _invite_link(settings: Settings, code: str, bot_username: str) -> int:

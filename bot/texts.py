@@ -638,3 +638,13 @@ def schedule_next(kind: str, when: str) -> str:
 def schedule_last(kind: str, when: str, sent: int, failed: int, late: bool) -> str:
     suffix = " (gửi muộn)" if late else ""
     return f"• {KIND_NAME.get(kind, kind)}: {when}, đã gửi {sent}, không gửi được {failed}{suffix}"
+
+
+def counter_mismatch(unit_id: int, bucket: str, metric: str, kept: int, fresh: int) -> str:
+    return f"Sai lệch: đơn vị {unit_id}, kỳ {bucket}, {metric}: lưu {kept}, đếm lại {fresh}"
+
+
+def check_result(wrong: int) -> str:
+    if wrong:
+        return f"Có {wrong} số liệu lệch so với dữ liệu gốc."
+    return "Mọi số liệu thống kê khớp với dữ liệu gốc. ✅"

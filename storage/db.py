@@ -112,6 +112,12 @@ class Database:
                     await conn.execute("ROLLBACK")
                 raise MigrationError(f"migration {version:04d}_{name} failed: {exc}") from exc
             log.info("database upgraded to version %d (%s)", version, name)
+            if name == "stats":  # the counters start from a recount of what is there
+                from storage import counters
+
+                await conn.execute("BEGIN IMMEDIATE")
+                await counters.rebuild(conn)
+                await conn.execute("COMMIT")
 
     def _connection(self) -> aiosqlite.Connection:
         if self._conn is None:

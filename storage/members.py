@@ -7,7 +7,7 @@ from datetime import datetime
 
 import aiosqlite
 
-from storage import conversations
+from storage import conversations, counters
 from storage.clock import Clock, from_db, to_db
 from storage.conversations import ConversationKey
 from storage.db import Database
@@ -88,7 +88,54 @@ async def register(
                 to_db(clock.now()),
             ),
         )
+        await counters.apply(conn, unit_id, await _membership_deltas(conn, unit_id, 1))
         await conversations.clear(conn, key)
         member = await get(conn, cursor.lastrowid or 0)
     assert member is not None
     return member
+
+
+async def _membership_deltas(
+    conn: aiosqlite.Connection, unit_id: int, sign: int
+) -> counters.Deltas:
+    """A member more (or less) in a unit: its count, and the default targets it feeds."""
+    deltas: counters.Deltas = {(counters.CURRENT, "members"): sign}
+    sql = "SELECT DISTINCT year FROM targets WHERE unit_id = ?"
+    async with conn.execute(sql, (unit_id,)) as cur:
+        for row in await cur.fetchall():
+            deltas[(str(row[0]), "members_targeted")] = sign
+    return deltas
+
+
+async def erase(db: Database, member_id: int) -> bool:
+    """Deletion on request: the member, their roles, conversations and the youths they
+    introduced are removed for good; the counters lose exactly what they had counted."""
+    from storage import referrals  # a cycle at import time otherwise
+
+    async with db.write() as conn:
+        member = await get(conn, member_id)
+        if member is None:
+            return False
+        sql = "SELECT id FROM referrals WHERE member_id = ? ORDER BY id"
+        async with conn.execute(sql, (member_id,)) as cur:
+            ids = [row[0] for row in await cur.fetchall()]
+        for referral_id in ids:
+            await referrals.forget(conn, referral_id)
+        await counters.apply(
+            conn, member.unit_id, await _membership_deltas(conn, member.unit_id, -1)
+        )
+        await conn.execute(
+            "DELETE FROM conversations WHERE channel = ? AND user_ref = ?",
+            (member.channel, member.user_ref),
+        )
+        await conn.execute("UPDATE grants SET used_by = NULL WHERE used_by = ?", (member_id,))
+        await conn.execute("DELETE FROM roles WHERE member_id = ?", (member_id,))
+        await conn.execute(
+            "UPDATE referrals SET decided_by = NULL WHERE decided_by = ?", (member_id,)
+        )
+        await conn.execute("UPDATE targets SET set_by = NULL WHERE set_by = ?", (member_id,))
+        await conn.execute(
+            "UPDATE referral_audit SET actor_id = NULL WHERE actor_id = ?", (member_id,)
+        )
+        await conn.execute("DELETE FROM members WHERE id = ?", (member_id,))
+    return True

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import aiosqlite
 
-from storage import conversations
+from storage import conversations, counters
 from storage.clock import Clock, from_db, to_db
 from storage.conversations import ConversationKey
 from storage.db import Database
@@ -58,7 +58,7 @@ class Referral:
 
 
 _COLUMNS = """id, member_id, unit_id, full_name, birth_date, birth_year, phone, org,
-              guardian_consent, status, introduced_at, admitted_on"""
+              guardian_consent, status, introduced_at, admitted_on, decided_on"""
 
 
 class DuplicateReferral(Exception):
@@ -97,8 +97,16 @@ async def already_referred(
         return await _is_duplicate(conn, full_name, birth, phone)
 
 
+HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
 async def submit(
-    db: Database, key: ConversationKey, member: Member, data: ReferralIn, clock: Clock
+    db: Database,
+    key: ConversationKey,
+    member: Member,
+    data: ReferralIn,
+    clock: Clock,
+    tz: ZoneInfo = HANOI,
 ) -> Referral:
     """Save the referral as `introduced` and end the conversation, in one transaction."""
     async with db.write() as conn:
@@ -106,10 +114,12 @@ async def submit(
         if duplicate:
             await conversations.clear(conn, key)  # committed: the journey is over either way
         else:
+            now = clock.now()
+            introduced_on = now.astimezone(tz).date()
             cursor = await conn.execute(
                 """INSERT INTO referrals (member_id, unit_id, full_name, name_key, birth_date,
-                       birth_year, phone, org, guardian_consent, introduced_at)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                       birth_year, phone, org, guardian_consent, introduced_at, introduced_on)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 (
                     member.id,
                     member.unit_id,
@@ -120,9 +130,13 @@ async def submit(
                     data.phone,
                     data.org.value,
                     int(data.guardian_consent),
-                    to_db(clock.now()),
+                    to_db(now),
+                    introduced_on.isoformat(),
                 ),
             )
+            deltas: counters.Deltas = {(counters.CURRENT, "pending"): 1}
+            counters.add(deltas, counters.buckets(introduced_on), "introduced", 1)
+            await counters.apply(conn, member.unit_id, deltas)
             await conversations.clear(conn, key)
             async with conn.execute(
                 f"SELECT {_COLUMNS} FROM referrals WHERE id = ?", (cursor.lastrowid,)
@@ -288,6 +302,7 @@ async def change_status(
     *,
     admitted_on: date | None = None,
     reason: str | None = None,
+    tz: ZoneInfo = HANOI,
 ) -> Referral:
     """Apply one decision atomically, with its audit row; NotAllowed if the state moved on.
 
@@ -307,18 +322,24 @@ async def change_status(
             raise NotAllowed
         day = admitted_on if action is Decision.ADMIT else None
         decided = action in (Decision.ADMIT, Decision.DECLINE)
+        now = clock.now()
+        decided_on = now.astimezone(tz).date() if decided else None
+        old_decided_on = row["decided_on"]
         await conn.execute(
-            """UPDATE referrals SET status = ?, admitted_on = ?, decided_at = ?, decided_by = ?
+            """UPDATE referrals SET status = ?, admitted_on = ?, decided_at = ?, decided_by = ?,
+                   decided_on = ?
                WHERE id = ? AND status = ?""",
             (
                 after.value,
                 day.isoformat() if day else None,
-                to_db(clock.now()) if decided else None,
+                to_db(now) if decided else None,
                 actor_id if decided else None,
+                decided_on.isoformat() if decided_on else None,
                 referral_id,
                 before.status.value,
             ),
         )
+        await _count_change(conn, before, after, day, decided_on, old_decided_on)
         await _audit(conn, before, actor_id, action, after, day, reason, clock)
         async with conn.execute(
             f"SELECT {_COLUMNS} FROM referrals WHERE id = ?", (referral_id,)
@@ -326,6 +347,48 @@ async def change_status(
             row = await cur.fetchone()
     assert row is not None
     return Referral.from_row(row)
+
+
+async def _member_unit(conn: aiosqlite.Connection, member_id: int) -> int:
+    async with conn.execute("SELECT unit_id FROM members WHERE id = ?", (member_id,)) as cur:
+        row = await cur.fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+async def _count_change(
+    conn: aiosqlite.Connection,
+    before: Referral,
+    after: Status,
+    admitted_on: date | None,
+    decided_on: date | None,
+    old_decided_on: str | None,
+) -> None:
+    """The counter deltas of one status change (called after the row was updated)."""
+    deltas: counters.Deltas = {}
+    met: counters.Deltas = {}  # counted on the member's own unit
+    if before.status is Status.INTRODUCED:
+        counters.add(deltas, [counters.CURRENT], "pending", -1)
+    if after is Status.INTRODUCED:
+        counters.add(deltas, [counters.CURRENT], "pending", 1)
+    if after is Status.ADMITTED and admitted_on is not None:
+        counters.add(deltas, counters.buckets(admitted_on), f"admitted_{before.org.value}", 1)
+        for bucket in counters.buckets(admitted_on):
+            if await counters.member_admissions(conn, before.member_id, bucket) == 1:
+                counters.add(met, [bucket], "met", 1)  # the first admission in this period
+    if before.status is Status.ADMITTED and before.admitted_on is not None:
+        old = counters.buckets(before.admitted_on)
+        counters.add(deltas, old, f"admitted_{before.org.value}", -1)
+        for bucket in old:
+            if await counters.member_admissions(conn, before.member_id, bucket) == 0:
+                counters.add(met, [bucket], "met", -1)  # no admission left in this period
+    if after is Status.DECLINED and decided_on is not None:
+        counters.add(deltas, counters.buckets(decided_on), "declined", 1)
+    if before.status is Status.DECLINED and old_decided_on:
+        counters.add(deltas, counters.buckets(old_decided_on), "declined", -1)
+    await counters.apply(conn, before.unit_id, deltas)
+    if met:
+        await counters.apply(conn, await _member_unit(conn, before.member_id), met)
 
 
 async def audit_trail(db: Database, referral_id: int) -> list[dict[str, object]]:
@@ -341,3 +404,27 @@ async def admitted_in_year(db: Database, member_id: int, year: int) -> int:
     async with db.read() as conn, conn.execute(sql, args) as cur:
         row = await cur.fetchone()
     return int(row[0]) if row else 0
+
+
+async def forget(conn: aiosqlite.Connection, referral_id: int) -> None:
+    """Delete a referral for good (erasure), taking its counts out first."""
+    async with conn.execute(
+        f"SELECT {_COLUMNS} FROM referrals WHERE id = ?", (referral_id,)
+    ) as cur:
+        row = await cur.fetchone()
+    if row is None:
+        return
+    referral = Referral.from_row(row)
+    # Reverse its current state, as a withdrawal (or a reopening) would, then its introduction.
+    if referral.status in (Status.ADMITTED, Status.DECLINED):
+        await conn.execute(
+            "UPDATE referrals SET status = 'withdrawn', admitted_on = NULL WHERE id = ?",
+            (referral_id,),
+        )
+        await _count_change(conn, referral, Status.WITHDRAWN, None, None, row["decided_on"])
+    elif referral.status is Status.INTRODUCED:
+        await _count_change(conn, referral, Status.WITHDRAWN, None, None, None)
+    deltas: counters.Deltas = {}
+    counters.add(deltas, counters.buckets(row["introduced_on"]), "introduced", -1)
+    await counters.apply(conn, referral.unit_id, deltas)
+    await conn.execute("DELETE FROM referrals WHERE id = ?", (referral_id,))

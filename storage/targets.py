@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import aiosqlite
 
+from storage import counters
 from storage.clock import Clock, to_db
 from storage.db import Database
 from storage.validation import Org
@@ -35,6 +36,20 @@ async def set_target(
     if not 0 <= value <= TARGET_MAX:
         raise ValueError("target_range")
     async with db.write() as conn:
+        async with conn.execute(
+            "SELECT org, value FROM targets WHERE unit_id = ? AND year = ?", (unit_id, year)
+        ) as cur:
+            before = {row[0]: row[1] for row in await cur.fetchall()}
+        deltas: counters.Deltas = {
+            (str(year), f"target_{org.value}"): value - before.get(org.value, 0)
+        }
+        if not before:  # from now on the unit's members no longer count one each by default
+            async with conn.execute(
+                "SELECT COUNT(*) FROM members WHERE unit_id = ?", (unit_id,)
+            ) as cur:
+                row = await cur.fetchone()
+            deltas[(str(year), "members_targeted")] = int(row[0]) if row else 0
+        await counters.apply(conn, unit_id, deltas)
         await conn.execute(
             """INSERT INTO targets (unit_id, year, org, value, set_by, set_at)
                VALUES (?, ?, ?, ?, ?, ?)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import aiosqlite
 
+from storage import counters
 from storage.db import Database
 from storage.validation import Org, sort_key
 
@@ -214,11 +215,18 @@ async def import_rows(db: Database, rows: list[UnitRow]) -> tuple[int, int]:
                     (row.code, row.name, row.org.value),
                 )
         updated = len(changed)
+        moved = any(
+            code_of.get(existing[row.code].parent_id or 0) != (row.parent_code or None)
+            for row in rows
+            if row.code in existing
+        )
         for row in rows:
             await conn.execute(
                 "UPDATE units SET parent_id = (SELECT id FROM units WHERE code = ?) WHERE code = ?",
                 (row.parent_code or None, row.code),
             )
+        if moved:  # subtree figures follow the new tree
+            await counters.rebuild(conn)
     return created, updated
 
 

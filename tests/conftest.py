@@ -11,7 +11,7 @@ import pytest
 
 from bot import texts
 from bot.settings import Settings
-from storage import units
+from storage import counters, units
 from storage.clock import ManualClock
 from storage.db import Database
 from storage.validation import Org
@@ -75,6 +75,9 @@ async def bot(
     await running.stop()
     # process_update swallows handler exceptions: any one of them fails the test.
     assert running.errors == [], running.errors
+    # Whatever the test did, the maintained /stats counters equal a recount of the rows.
+    async with Database(settings.database_path) as db, db.read() as conn:
+        assert await counters.differences(conn) == []
 
 
 @pytest.fixture
