@@ -31,6 +31,10 @@ def _parser() -> argparse.ArgumentParser:
     exp = sub.add_parser("export-units", help="xuất cây đơn vị ra CSV")
     exp.add_argument("--out", type=Path, help="tệp đích (mặc định: màn hình)")
     sub.add_parser("check", help="so số liệu thống kê lưu sẵn với số đếm lại từ dữ liệu gốc")
+    report = sub.add_parser("export", help="xuất báo cáo kiểm tra (XLSX)")
+    report.add_argument("--period", required=True, help="2026, 2026-H1 hoặc 2026-Q3")
+    report.add_argument("--unit", required=True, help="mã đơn vị")
+    report.add_argument("--out", type=Path, required=True, help="tệp .xlsx")
     link = sub.add_parser("invite-link", help="đường dẫn mời đoàn viên vào một đơn vị")
     link.add_argument("code")
     link.add_argument("--bot-username", default="", help="tên bot, không có @")
@@ -50,6 +54,8 @@ def main(argv: list[str] | None = None) -> int:
             return _export_units(storage_settings, args.out)
         if args.command == "check":
             return asyncio.run(_check(storage_settings))
+        if args.command == "export":
+            return _export_report(storage_settings, args.period, args.unit, args.out)
         if args.command == "invite-link":
             settings = load_settings(Settings)
             return asyncio.run(_invite_link(settings, args.code, args.bot_username))
@@ -110,6 +116,38 @@ def _export_units(settings: StorageSettings, out: Path | None) -> int:
     else:
         out.write_text(text, encoding="utf-8")
     return 0
+
+
+def _export_report(settings: StorageSettings, period_text: str, code: str, out: Path) -> int:
+    from storage.periods import parse_period
+
+    period = parse_period(period_text)
+    if period is None:
+        print(texts.period_invalid(period_text), file=sys.stderr)
+        return 2
+    data = asyncio.run(_report_bytes(settings, period, code))
+    if data is None:
+        print(texts.unit_missing(code), file=sys.stderr)
+        return 1
+    out.write_bytes(data)
+    print(texts.exported(str(out)))
+    return 0
+
+
+async def _report_bytes(settings: StorageSettings, period: object, code: str) -> bytes | None:
+    from bot import reports
+    from storage import stats
+    from storage.periods import Period
+
+    assert isinstance(period, Period)
+    async with Database(settings.database_path) as db:
+        async with db.read() as conn:
+            unit = await units.get_by_code(conn, code)
+        if unit is None:
+            return None
+        levels = await stats.levels(db, unit.id, period)
+        admitted = await stats.admissions(db, unit.id, period)
+    return reports.workbook_bytes(levels, admitted)
 
 
 async def _check(settings: StorageSettings) -> int:

@@ -518,7 +518,9 @@ LEADER_HELP = (
     "/moi – đường dẫn mời đoàn viên (/moi moi: đổi đường dẫn)\n"
     "/molai <số> – mở lại một giới thiệu đã quyết định\n"
     "/nhacnho – nhắc ngay đoàn viên chưa đạt 1+1\n"
-    "/lichnhac – lịch nhắc việc"
+    "/lichnhac – lịch nhắc việc\n"
+    "/stats [kỳ] [mã] – thống kê, biểu đồ (kỳ: 2026, 2026-H1, 2026-Q3)\n"
+    "/xuat [kỳ] [mã] – báo cáo Excel để kiểm tra"
 )
 ADMIN_HELP = "\n\nQuản trị:\n/bonhiem – bổ nhiệm, gỡ bí thư; tạo link quản trị"
 
@@ -648,3 +650,133 @@ def check_result(wrong: int) -> str:
     if wrong:
         return f"Có {wrong} số liệu lệch so với dữ liệu gốc."
     return "Mọi số liệu thống kê khớp với dữ liệu gốc. ✅"
+
+
+# --- statistics and the inspection report ----------------------------------------------------
+
+
+def period_name(label: str) -> str:
+    year, _, part = label.partition("-")
+    if not part:
+        return f"năm {year}"
+    if part.startswith("H"):
+        return f"6 tháng {'đầu' if part == 'H1' else 'cuối'} năm {year}"
+    return f"quý {part[1]}/{year}"
+
+
+STATS_USAGE = (
+    "Gõ /stats [kỳ] [mã đơn vị], ví dụ: /stats 2026-Q3 X-AN-BINH. Kỳ: 2026, 2026-H1, 2026-Q3."
+)
+EXPORT_USAGE = "Gõ /xuat [kỳ] [mã đơn vị], ví dụ: /xuat 2026-H1."
+BTN_CHART = "📈 Biểu đồ"
+BTN_EXPORT = "📄 Xuất Excel"
+BTN_UP = "⬆️ Cấp trên"
+NO_CHILDREN_CHART = "Đơn vị này không có đơn vị trực thuộc để vẽ biểu đồ."
+
+
+def stats_header(period: str, unit_name: str) -> str:
+    return f"📊 Thống kê {period_name(period)} – {unit_name}"
+
+
+def stats_block(
+    members: int,
+    met: int,
+    introduced: int,
+    doan: int,
+    hoi: int,
+    declined: int,
+    pending: int,
+    target: int,
+    expected: float,
+) -> str:
+    admitted = doan + hoi
+    return "\n".join(
+        [
+            f"Đoàn viên, hội viên: {members} · đạt 1+1: {met} ({percent(met, members)})",
+            f"Giới thiệu: {introduced} · vào Đoàn: {doan} · vào Hội: {hoi}",
+            f"Không kết nạp: {declined} · chờ xét: {pending}",
+            f"Kết nạp/chỉ tiêu: {admitted}/{target} ({percent(admitted, target)})"
+            f" · mốc kỳ: {round(expected * 100)}%",
+        ]
+    )
+
+
+def stats_child(
+    rank: int,
+    name: str,
+    admitted: int,
+    target: int,
+    members: int,
+    met: int,
+    introduced: int,
+    doan: int,
+    hoi: int,
+    declined: int,
+    pending: int,
+) -> str:
+    return (
+        f"{rank}. {name}: {admitted}/{target} ({percent(admitted, target)})\n"
+        f"   ĐV {members}, đạt {met} · GT {introduced} · Đoàn {doan}, Hội {hoi}"
+        f" · KKN {declined} · chờ {pending}"
+    )
+
+
+def stats_children_title(page: int, pages: int) -> str:
+    suffix = f", trang {page + 1}/{pages}" if pages > 1 else ""
+    return f"Đơn vị trực thuộc (yếu trước{suffix}):"
+
+
+STATS_LEGEND = "ĐV: đoàn viên, hội viên · GT: giới thiệu · KKN: không kết nạp"
+
+
+def chart_title(period: str, unit_name: str) -> str:
+    return f"Kết nạp so với chỉ tiêu – {period_name(period)}\n{unit_name}"
+
+
+CHART_TARGET = "Chỉ tiêu"
+CHART_ADMITTED = "Đã kết nạp"
+CHART_AXIS = "Số thanh niên"
+
+SHEET_LEVEL = "Cấp {n}"
+SHEET_ADMISSIONS = "Danh sách kết nạp"
+LEVEL_HEADERS = [
+    "Mã đơn vị",
+    "Đơn vị",
+    "Đơn vị cấp trên",
+    "Đoàn viên, hội viên",
+    "Đạt 1+1",
+    "Tỷ lệ đạt 1+1",
+    "Giới thiệu",
+    "Kết nạp vào Đoàn",
+    "Kết nạp vào Hội",
+    "Tổng kết nạp",
+    "Không kết nạp",
+    "Chờ xét",
+    "Chỉ tiêu",
+    "Tỷ lệ so với chỉ tiêu",
+    "Mốc của kỳ",
+]
+ADMISSION_HEADERS = [
+    "Ngày kết nạp",
+    "Họ và tên thanh niên",
+    "Kết nạp vào",
+    "Đơn vị",
+    "Người giới thiệu",
+    "Điện thoại (che một phần)",
+]
+
+
+def export_caption(period: str, unit_name: str) -> str:
+    return f"Báo cáo phong trào 1+1 {period_name(period)} – {unit_name}"
+
+
+def export_filename(period: str, unit_code: str) -> str:
+    return f"motcongmot-{unit_code}-{period}.xlsx"
+
+
+def exported(path: str) -> str:
+    return f"Đã ghi báo cáo vào {path}."
+
+
+def period_invalid(text: str) -> str:
+    return f"Kỳ «{text}» không đúng. Dùng: 2026, 2026-H1 hoặc 2026-Q3."

@@ -15,6 +15,7 @@ from handlers import (
     registration,
     remind,
     review,
+    stats,
     targets,
     unit,
 )
@@ -26,6 +27,7 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
         referral,
         mine,
         review,
+        stats,
         targets,
         unit,
         invite,

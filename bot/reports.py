@@ -1,0 +1,142 @@
+"""The inspection files: a chart (PNG) and a spreadsheet (XLSX) of the campaign's figures.
+
+Both are built from storage/stats.py and the text catalog, without a display and without
+python-telegram-bot, so the CLI and any chat channel make the same files.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display on a server
+
+import matplotlib.pyplot as plt
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from bot import texts
+from storage.stats import Admission, Figures, Report
+from storage.validation import Org
+
+CHART_UNITS = 25
+NAME_WIDTH = 32
+
+
+def _short(name: str) -> str:
+    return name if len(name) <= NAME_WIDTH else name[: NAME_WIDTH - 1] + "…"
+
+
+def chart_png(report: Report) -> bytes:
+    """Admissions against target by child unit, weakest at the top; readable on a phone."""
+    rows = report.children[:CHART_UNITS]
+    height = 2.0 + 0.42 * max(len(rows), 1)
+    figure, axes = plt.subplots(figsize=(7.2, height), dpi=150)
+    try:
+        names = [_short(f.unit.name) for f in rows]
+        positions = list(range(len(rows)))
+        axes.barh(positions, [f.target for f in rows], color="#f4c7c3", label=texts.CHART_TARGET)
+        axes.barh(
+            positions,
+            [f.admitted for f in rows],
+            height=0.5,
+            color="#c62828",
+            label=texts.CHART_ADMITTED,
+        )
+        for y, f in zip(positions, rows, strict=True):
+            axes.text(
+                max(f.target, f.admitted),
+                y,
+                f" {f.admitted}/{f.target} ({texts.percent(f.admitted, f.target)})",
+                va="center",
+                fontsize=8,
+            )
+        axes.set_yticks(positions, names, fontsize=8)
+        axes.invert_yaxis()  # weakest first, at the top
+        axes.set_xlabel(texts.CHART_AXIS)
+        axes.set_title(texts.chart_title(report.period.label(), report.unit.unit.name), fontsize=10)
+        # Below the axis, so it never hides a bar.
+        axes.legend(
+            loc="upper center", bbox_to_anchor=(0.5, -0.32), ncol=2, fontsize=8, frameon=False
+        )
+        axes.spines[["top", "right"]].set_visible(False)
+        figure.tight_layout()
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png")
+    finally:
+        plt.close(figure)
+    return buffer.getvalue()
+
+
+def _figure_row(f: Figures, parent: str) -> list[object]:
+    return [
+        f.unit.code,
+        f.unit.name,
+        parent,
+        f.members,
+        f.met,
+        f.met / f.members if f.members else None,
+        f.introduced,
+        f.admitted_doan,
+        f.admitted_hoi,
+        f.admitted,
+        f.declined,
+        f.pending,
+        f.target,
+        f.progress,
+        f.expected_share,
+    ]
+
+
+_PERCENT_COLUMNS = {6, 14, 15}
+_HEADER_FILL = PatternFill("solid", fgColor="FFD9D9")
+
+
+def _sheet(workbook: Workbook, title: str, headers: list[str], rows: list[list[object]]) -> None:
+    sheet = workbook.create_sheet(title)
+    sheet.append(headers)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+        cell.fill = _HEADER_FILL
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+    for row in rows:
+        sheet.append(row)
+    sheet.freeze_panes = "A2"  # the header stays while scrolling
+    for index, header in enumerate(headers, start=1):
+        values = [header, *(row[index - 1] for row in rows)]
+        width = max(len(_shown(v)) for v in values)
+        sheet.column_dimensions[get_column_letter(index)].width = min(max(width + 2, 8), 60)
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, date):
+        return "00/00/0000"
+    if isinstance(value, float):
+        return "100%"
+    return "" if value is None else str(value)
+
+
+def workbook_bytes(levels: list[list[tuple[Figures, str]]], admissions: list[Admission]) -> bytes:
+    """One sheet per level of the subtree, then every admission of the period."""
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    for n, level in enumerate(levels, start=1):
+        rows = [_figure_row(f, parent) for f, parent in level]
+        _sheet(workbook, texts.SHEET_LEVEL.format(n=n), texts.LEVEL_HEADERS, rows)
+        sheet = workbook[texts.SHEET_LEVEL.format(n=n)]
+        for column in _PERCENT_COLUMNS:
+            for (cell,) in sheet.iter_rows(min_row=2, min_col=column, max_col=column):
+                cell.number_format = "0%"
+    admitted = [
+        [a.admitted_on, a.youth, texts.ORG_SHORT[Org(a.org)], a.unit, a.introducer, a.phone]
+        for a in admissions
+    ]
+    _sheet(workbook, texts.SHEET_ADMISSIONS, texts.ADMISSION_HEADERS, admitted)
+    for (cell,) in workbook[texts.SHEET_ADMISSIONS].iter_rows(min_row=2, max_col=1):
+        cell.number_format = "DD/MM/YYYY"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
