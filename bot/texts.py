@@ -30,6 +30,7 @@ COMMANDS = [
     ("cuatoi", "Xem kết quả 1+1 của tôi"),
     ("help", "Hướng dẫn sử dụng"),
     ("huy", "Hủy việc đang làm dở"),
+    ("xoadulieu", "Xóa dữ liệu của tôi"),
 ]
 
 # --- buttons ---------------------------------------------------------------------------------
@@ -60,7 +61,8 @@ HELP = (
     "/start – ghi danh vào chi đoàn, chi hội\n"
     "/gioithieu – ghi tên thanh niên đồng chí giới thiệu\n"
     "/cuatoi – xem kết quả 1+1 của tôi\n"
-    "/huy – hủy việc đang làm dở"
+    "/huy – hủy việc đang làm dở\n"
+    "/xoadulieu – xóa mọi dữ liệu của tôi"
 )
 UNKNOWN = "Tôi chưa hiểu ý đồng chí. Gõ /help để xem các lệnh."
 UNKNOWN_IN_CONVERSATION = "Tôi chưa hiểu. Đồng chí trả lời câu hỏi trên, hoặc gõ /huy để hủy."
@@ -780,3 +782,15 @@ def exported(path: str) -> str:
 
 def period_invalid(text: str) -> str:
     return f"Kỳ «{text}» không đúng. Dùng: 2026, 2026-H1 hoặc 2026-Q3."
+
+
+# --- deletion on request ---------------------------------------------------------------------
+
+CONFIRM_ERASE = (
+    "Xóa toàn bộ dữ liệu của đồng chí: họ tên, số điện thoại, vai trò và mọi thanh niên đồng chí "
+    "đã giới thiệu? Việc này không hoàn tác được."
+)
+BTN_ERASE_YES = "🗑 Xóa hết"
+BTN_ERASE_NO = "Giữ lại"
+ERASED = "Đã xóa toàn bộ dữ liệu của đồng chí. Gõ /start nếu muốn ghi danh lại."
+ERASE_KEPT = "Đã giữ nguyên dữ liệu."

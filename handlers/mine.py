@@ -7,7 +7,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 
 from bot import texts
 from handlers.common import Context, current_member, parse_button, refuse, say
-from storage import referrals
+from storage import members, referrals
 from storage.referrals import Decision, NotAllowed, Status
 
 SHOWN = 30  # a phone screen; older ones are counted, not listed
@@ -73,7 +73,39 @@ async def press(update: Update, context: Context) -> None:
     await query.edit_message_text(texts.WITHDRAWN)
 
 
+async def ask_erase(update: Update, context: Context) -> None:
+    """/xoadulieu: deletion on request, after one confirmation."""
+    if await current_member(update, context) is None:
+        await say(update, context, texts.NOT_REGISTERED)
+        return
+    buttons = [
+        [
+            InlineKeyboardButton(texts.BTN_ERASE_YES, callback_data="er:y:0"),
+            InlineKeyboardButton(texts.BTN_ERASE_NO, callback_data="er:n:0"),
+        ]
+    ]
+    await say(update, context, texts.CONFIRM_ERASE, InlineKeyboardMarkup(buttons))
+
+
+async def press_erase(update: Update, context: Context) -> None:
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    parsed = parse_button(query.data, "er", "yn", 1)
+    member = await current_member(update, context)
+    if parsed is None or member is None:
+        await refuse(update, context)  # it only ever acts on the presser's own data
+        return
+    await query.answer()
+    if parsed[0] == "n":
+        await query.edit_message_text(texts.ERASE_KEPT)
+        return
+    await members.erase(context.deps.db, member.id)
+    await query.edit_message_text(texts.ERASED)
+
+
 def register(app: Application) -> None:  # type: ignore[type-arg]
     private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
     app.add_handler(CommandHandler(["cuatoi", "mine"], show_mine, private))
+    app.add_handler(CommandHandler(["xoadulieu", "forgetme"], ask_erase, private))
     app.add_handler(CallbackQueryHandler(press, pattern=r"^mn:"))
+    app.add_handler(CallbackQueryHandler(press_erase, pattern=r"^er:"))

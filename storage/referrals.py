@@ -58,7 +58,7 @@ class Referral:
 
 
 _COLUMNS = """id, member_id, unit_id, full_name, birth_date, birth_year, phone, org,
-              guardian_consent, status, introduced_at, admitted_on, decided_on"""
+              guardian_consent, status, introduced_at, admitted_on, decided_on, introduced_on"""
 
 
 class DuplicateReferral(Exception):

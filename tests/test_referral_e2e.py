@@ -282,3 +282,19 @@ async def test_personal_data_stays_out_of_the_logs(
     logged = "\n".join(r.getMessage() for r in caplog.records)
     for secret in ("Kim Thị Ngân", "0366554433", "Trần Thị Lan"):
         assert secret not in logged
+
+
+async def test_a_member_erases_their_data(bot: RunningBot, lan: Person):
+    await _refer(lan, "Kim Thị Ngân", "2002", "0366554433", Org.DOAN)
+    replies = await lan.send("/xoadulieu")
+    assert replies[-1].text == texts.CONFIRM_ERASE
+    await lan.press(texts.BTN_ERASE_NO)
+    assert lan.last_text == texts.ERASE_KEPT
+    assert len(await _referrals(bot)) == 1
+    await lan.send("/xoadulieu")
+    await lan.press(texts.BTN_ERASE_YES)
+    assert lan.last_text == texts.ERASED
+    assert await _referrals(bot) == []
+    assert await _rows(bot, "SELECT * FROM members") == []
+    assert (await lan.send("/cuatoi"))[-1].text == texts.NOT_REGISTERED
+    # The youth can now be introduced again by someone else (nothing of them is left).
