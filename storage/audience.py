@@ -7,10 +7,7 @@ from dataclasses import dataclass
 
 from storage.db import Database
 from storage.periods import Period
-
-_SUBTREE = """WITH RECURSIVE sub(id) AS (
-                  SELECT value FROM json_each(?)
-                  UNION SELECT u.id FROM units u JOIN sub ON u.parent_id = sub.id)"""
+from storage.units import SUBTREE
 
 
 @dataclass(frozen=True)
@@ -72,7 +69,7 @@ async def members_not_met(
 ) -> list[Recipient]:
     """Reachable members without an admission this year (in `scope`'s subtrees if given)."""
     where = "AND m.unit_id IN (SELECT id FROM sub)" if scope is not None else ""
-    sql = f"""{_SUBTREE if scope is not None else "WITH sub(id) AS (SELECT NULL)"}
+    sql = f"""{SUBTREE if scope is not None else "WITH sub(id) AS (SELECT NULL)"}
         SELECT m.id, m.channel, m.user_ref, m.unit_id FROM members m
         WHERE m.unreachable_at IS NULL {where}
           AND NOT EXISTS (SELECT 1 FROM referrals r WHERE r.member_id = m.id
@@ -87,7 +84,7 @@ async def members_not_met(
 
 
 async def unreachable_in(db: Database, unit_id: int) -> int:
-    sql = f"""{_SUBTREE}
+    sql = f"""{SUBTREE}
         SELECT COUNT(*) FROM members
         WHERE unit_id IN (SELECT id FROM sub) AND unreachable_at IS NOT NULL"""
     async with db.read() as conn, conn.execute(sql, (json.dumps([unit_id]),)) as cur:
@@ -96,7 +93,7 @@ async def unreachable_in(db: Database, unit_id: int) -> int:
 
 
 async def admitted_in(db: Database, unit_id: int, period: Period) -> int:
-    sql = f"""{_SUBTREE}
+    sql = f"""{SUBTREE}
         SELECT COUNT(*) FROM referrals
         WHERE unit_id IN (SELECT id FROM sub) AND status = 'admitted'
           AND admitted_on BETWEEN ? AND ?"""

@@ -15,6 +15,7 @@ from storage.clock import Clock, from_db, to_db
 from storage.conversations import ConversationKey
 from storage.db import Database
 from storage.members import Member
+from storage.units import SUBTREE
 from storage.validation import Birth, Org, ReferralIn, name_key
 
 
@@ -193,10 +194,6 @@ async def member_year(db: Database, member_id: int, year: int, tz: ZoneInfo) -> 
 
 # --- decisions: kết nạp, không kết nạp, rút, mở lại ------------------------------------------
 
-_SUBTREE = """WITH RECURSIVE sub(id) AS (
-                  SELECT value FROM json_each(?)
-                  UNION SELECT u.id FROM units u JOIN sub ON u.parent_id = sub.id)"""
-
 
 async def get(db: Database, referral_id: int) -> Referral | None:
     async with (
@@ -215,7 +212,7 @@ async def next_pending(
     Wraps around, so "later" cycles through the queue. A leader never gets their own.
     """
 
-    sql = f"""{_SUBTREE}
+    sql = f"""{SUBTREE}
         SELECT {_COLUMNS} FROM referrals
         WHERE status = 'introduced' AND unit_id IN (SELECT id FROM sub)
           AND member_id IS NOT ? AND id > ?
@@ -231,7 +228,7 @@ async def next_pending(
 
 async def count_pending(db: Database, scope: list[int], exclude_member: int | None) -> int:
 
-    sql = f"""{_SUBTREE}
+    sql = f"""{SUBTREE}
         SELECT COUNT(*) FROM referrals
         WHERE status = 'introduced' AND unit_id IN (SELECT id FROM sub) AND member_id IS NOT ?"""
     async with db.read() as conn, conn.execute(sql, (json.dumps(scope), exclude_member)) as cur:

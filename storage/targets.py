@@ -14,13 +14,10 @@ import aiosqlite
 from storage import counters
 from storage.clock import Clock, to_db
 from storage.db import Database
+from storage.units import SUBTREE
 from storage.validation import Org
 
 TARGET_MAX = 1_000_000
-
-_SUBTREE = """WITH RECURSIVE sub(id) AS (
-                  SELECT value FROM json_each(?)
-                  UNION SELECT u.id FROM units u JOIN sub ON u.parent_id = sub.id)"""
 
 
 @dataclass(frozen=True)
@@ -66,7 +63,7 @@ async def own_targets(db: Database, unit_id: int, year: int) -> dict[Org, int]:
 
 
 async def subtree_target(conn: aiosqlite.Connection, unit_id: int, year: int) -> Target:
-    sql = f"""{_SUBTREE},
+    sql = f"""{SUBTREE},
         own AS (
             SELECT s.id,
                    (SELECT COUNT(*) FROM members m WHERE m.unit_id = s.id) AS members,

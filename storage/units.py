@@ -61,6 +61,11 @@ class CsvError(ValueError):
 
 _COLUMNS = "id, code, name, parent_id, org, invite_generation"
 
+# The units below a JSON list of unit ids, the listed ones included; bind json.dumps(ids).
+SUBTREE = """WITH RECURSIVE sub(id) AS (
+                 SELECT value FROM json_each(?)
+                 UNION SELECT u.id FROM units u JOIN sub ON u.parent_id = sub.id)"""
+
 
 async def get(conn: aiosqlite.Connection, unit_id: int) -> Unit | None:
     async with conn.execute(f"SELECT {_COLUMNS} FROM units WHERE id = ?", (unit_id,)) as cur:

@@ -12,12 +12,8 @@ from storage.clock import to_db
 from storage.db import Database
 from storage.periods import Period, expected_share_on
 from storage.targets import Target
-from storage.units import Unit
+from storage.units import SUBTREE, Unit
 from storage.validation import person_sort_key
-
-_SUBTREE = """WITH RECURSIVE sub(id) AS (
-                  SELECT value FROM json_each(?)
-                  UNION SELECT u.id FROM units u JOIN sub ON u.parent_id = sub.id)"""
 
 
 @dataclass(frozen=True)
@@ -49,14 +45,14 @@ async def picture(db: Database, unit_id: int, today: date, tz: ZoneInfo) -> Unit
         unit = await units.get(conn, unit_id)
         if unit is None:
             return None
-        sql = f"""{_SUBTREE}
+        sql = f"""{SUBTREE}
             SELECT m.full_name,
                    EXISTS (SELECT 1 FROM referrals r WHERE r.member_id = m.id
                            AND r.status = 'admitted' AND r.admitted_on BETWEEN ? AND ?) AS met
             FROM members m WHERE m.unit_id IN (SELECT id FROM sub) ORDER BY m.id"""
         async with conn.execute(sql, (scope, first, last)) as cur:
             rows = sorted(await cur.fetchall(), key=lambda r: person_sort_key(r["full_name"]))
-        sql = f"""{_SUBTREE}
+        sql = f"""{SUBTREE}
             SELECT
               SUM(introduced_at >= ? AND introduced_at < ?) AS introduced,
               SUM(status = 'admitted' AND admitted_on BETWEEN ? AND ?) AS admitted,
