@@ -16,7 +16,7 @@ from storage.counters import CURRENT
 from storage.db import Database
 from storage.periods import Period
 from storage.units import Unit
-from storage.validation import mask_phone
+from storage.validation import mask_phone, sort_key
 
 
 @dataclass(frozen=True)
@@ -41,9 +41,10 @@ class Figures:
         return self.admitted / self.target if self.target else None
 
     @property
-    def weakness(self) -> tuple[float, int, str]:
+    def weakness(self) -> tuple[float, int, object]:
         """Sort key, weakest first: least of the target reached, fewest admitted."""
-        return (self.progress if self.progress is not None else 0.0, self.admitted, self.unit.name)
+        progress = self.progress if self.progress is not None else 0.0
+        return (progress, self.admitted, sort_key(self.unit.name))
 
 
 @dataclass(frozen=True)
@@ -64,13 +65,14 @@ async def _figures(
     for start in range(0, len(found), 500):
         chunk = found[start : start + 500]
         marks = ",".join("?" * len(chunk))
-        sql = f"""SELECT unit_id, bucket, metric, value FROM unit_stats
-                  WHERE unit_id IN ({marks}) AND bucket IN (?, ?, ?)"""
-        args = [u.id for u in chunk] + [CURRENT, year, label]
+        # The period's events, the current state, and the year's targets: nothing else.
+        sql = f"""SELECT unit_id, metric, value FROM unit_stats
+                  WHERE unit_id IN ({marks}) AND (bucket IN (?, ?) OR (bucket = ? AND metric IN
+                        ('target_doan', 'target_hoi', 'members_targeted')))"""
+        args = [u.id for u in chunk] + [CURRENT, label, year]
         async with conn.execute(sql, args) as cur:
-            for unit_id, bucket, metric, value in await cur.fetchall():
-                if bucket in (label, CURRENT) or metric.startswith(("target", "members_")):
-                    values[(unit_id, metric)] = value
+            for unit_id, metric, value in await cur.fetchall():
+                values[(unit_id, metric)] = value
 
     def get(unit_id: int, metric: str) -> int:
         return values.get((unit_id, metric), 0)
@@ -120,11 +122,15 @@ async def levels(db: Database, unit_id: int, period: Period) -> list[list[tuple[
         found: list[list[tuple[Unit, str]]] = [[(unit, "")]]
         while True:
             parents = {u.id: u.name for u, _ in found[-1]}
-            marks = ",".join("?" * len(parents))
-            sql = f"""SELECT id, code, name, parent_id, org, invite_generation FROM units
-                      WHERE parent_id IN ({marks}) ORDER BY parent_id, code"""
-            async with conn.execute(sql, list(parents)) as cur:
-                kids = [Unit.from_row(row) for row in await cur.fetchall()]
+            ids = list(parents)
+            kids: list[Unit] = []
+            for start in range(0, len(ids), 500):  # under SQLite's parameter limit anywhere
+                chunk = ids[start : start + 500]
+                sql = f"""SELECT id, code, name, parent_id, org, invite_generation FROM units
+                          WHERE parent_id IN ({",".join("?" * len(chunk))})"""
+                async with conn.execute(sql, chunk) as cur:
+                    kids += [Unit.from_row(row) for row in await cur.fetchall()]
+            kids.sort(key=lambda u: (u.parent_id or 0, u.code))
             if not kids:
                 break
             found.append([(k, parents[k.parent_id or 0]) for k in kids])

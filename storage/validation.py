@@ -11,6 +11,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from functools import lru_cache
 from typing import Annotated, Any
 
 from pydantic import (
@@ -100,6 +101,7 @@ _LETTER_MARKS = {"\u0302", "\u0306", "\u031b"}
 _TONE_ORDER = ["", "\u0300", "\u0309", "\u0303", "\u0301", "\u0323"]  # ngang huyền hỏi ngã sắc nặng
 
 
+@lru_cache(maxsize=200_000)  # unit names repeat on every /stats; normalising is the cost
 def sort_key(text: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """Order names as a Vietnamese reader expects, case-insensitively."""
     primary: list[int] = []
