@@ -165,7 +165,9 @@ async def take_confirm(update: Update, context: Context, draft: Draft, value: st
             },
             context={"today": deps.today(), "ages": deps.ages},
         )
-        saved = await referrals.submit(deps.db, conversation_key(update), member, data, deps.clock)
+        saved = await referrals.submit(
+            deps.db, conversation_key(update), member, data, deps.clock, deps.settings.tz
+        )
     except DuplicateReferral:
         await say(update, context, texts.DUPLICATE)
         return End()

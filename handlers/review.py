@@ -147,7 +147,13 @@ async def _decide(
     actor_id = _own_id(actor)
     try:
         done = await referrals.change_status(
-            deps.db, referral.id, decision, actor_id, deps.clock, admitted_on=day
+            deps.db,
+            referral.id,
+            decision,
+            actor_id,
+            deps.clock,
+            admitted_on=day,
+            tz=deps.settings.tz,
         )
     except NotAllowed:
         if on_card and update.callback_query is not None:
@@ -268,7 +274,13 @@ async def take_reason(update: Update, context: Context, draft: Draft, text: str)
     assert referral is not None
     try:
         done = await referrals.change_status(
-            deps.db, referral.id, Decision.REOPEN, _own_id(actor), deps.clock, reason=reason
+            deps.db,
+            referral.id,
+            Decision.REOPEN,
+            _own_id(actor),
+            deps.clock,
+            reason=reason,
+            tz=deps.settings.tz,
         )
     except NotAllowed:
         await say(update, context, texts.NOT_DECIDED)

@@ -307,6 +307,8 @@ async def change_status(
     status, so exactly one of them changes the row and the other gets NotAllowed.
     """
     after = _TO[action]
+    if action is Decision.ADMIT and admitted_on is None:
+        raise ValueError("an admission needs its date")  # every period count depends on it
     async with db.write() as conn:
         async with conn.execute(
             f"SELECT {_COLUMNS} FROM referrals WHERE id = ?", (referral_id,)
