@@ -23,6 +23,7 @@ from storage.stats import Admission, Figures, Report
 from storage.validation import Org
 
 CHART_UNITS = 25
+SHEET_ROWS = 1_000_000  # below Excel's 1,048,576 rows, header included
 NAME_WIDTH = 32
 
 
@@ -119,7 +120,11 @@ def _shown(value: object) -> str:
     return "" if value is None else str(value)
 
 
-def workbook_bytes(levels: list[list[tuple[Figures, str]]], admissions: list[Admission]) -> bytes:
+def workbook_bytes(
+    levels: list[list[tuple[Figures, str]]],
+    admissions: list[Admission],
+    sheet_rows: int = SHEET_ROWS,
+) -> bytes:
     """One sheet per level of the subtree, then every admission of the period."""
     workbook = Workbook()
     workbook.remove(workbook.active)
@@ -134,9 +139,13 @@ def workbook_bytes(levels: list[list[tuple[Figures, str]]], admissions: list[Adm
         [a.admitted_on, a.youth, texts.ORG_SHORT[Org(a.org)], a.unit, a.introducer, a.phone]
         for a in admissions
     ]
-    _sheet(workbook, texts.SHEET_ADMISSIONS, texts.ADMISSION_HEADERS, admitted)
-    for (cell,) in workbook[texts.SHEET_ADMISSIONS].iter_rows(min_row=2, max_col=1):
-        cell.number_format = "DD/MM/YYYY"
+    # Excel opens at most 1,048,576 rows a sheet: a whole country's year needs more than one.
+    chunks = [admitted[i : i + sheet_rows] for i in range(0, len(admitted), sheet_rows)] or [[]]
+    for n, chunk in enumerate(chunks, start=1):
+        title = texts.SHEET_ADMISSIONS if n == 1 else f"{texts.SHEET_ADMISSIONS} ({n})"
+        _sheet(workbook, title, texts.ADMISSION_HEADERS, chunk)
+        for (cell,) in workbook[title].iter_rows(min_row=2, max_col=1):
+            cell.number_format = "DD/MM/YYYY"
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
