@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -70,6 +71,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run() -> int:
+    # Opt in to PTB's coming behaviour (RetryAfter.retry_after as a timedelta) and its warning.
+    os.environ.setdefault("PTB_TIMEDELTA", "1")
     settings = load_settings(Settings)
     configure_logging(settings.log_level)
     from bot.app import ALLOWED_UPDATES, build_application
