@@ -32,6 +32,18 @@ COMMANDS = [
     ("huy", "Hủy việc đang làm dở"),
     ("xoadulieu", "Xóa dữ liệu của tôi"),
 ]
+# Added to the menu of a leader's or admin's own chat when they receive the role.
+LEADER_COMMANDS = [
+    ("duyet", "Xét kết nạp thanh niên được giới thiệu"),
+    ("donvi", "Tình hình 1+1 của đơn vị"),
+    ("stats", "Thống kê, biểu đồ theo kỳ"),
+    ("xuat", "Báo cáo Excel để kiểm tra"),
+    ("chitieu", "Đặt chỉ tiêu năm"),
+    ("moi", "Đường dẫn mời đoàn viên"),
+    ("nhacnho", "Nhắc đoàn viên chưa đạt 1+1"),
+    ("lichnhac", "Lịch nhắc việc"),
+]
+ADMIN_COMMANDS = [("bonhiem", "Bổ nhiệm, gỡ bí thư")]
 
 # --- buttons ---------------------------------------------------------------------------------
 

@@ -6,13 +6,22 @@ registering first if needed, and the admin who made the link is told who took it
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from contextlib import suppress
+
+from telegram import (
+    BotCommand,
+    BotCommandScopeChat,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Update,
+)
+from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from bot import texts
 from handlers import picker
 from handlers.common import Context, current_actor, notify, parse_button, refuse, say
-from storage import invites, roles, units
+from storage import invites, members, roles, units
 from storage.members import Member
 from storage.roles import Actor, GrantCheck, Role
 from storage.units import Unit
@@ -41,6 +50,11 @@ async def _panel(context: Context, unit: Unit) -> tuple[str, InlineKeyboardMarku
 async def show_panel(update: Update, context: Context, actor: Actor, unit: Unit) -> None:
     text, markup = await _panel(context, unit)
     await say(update, context, text, markup)
+
+
+async def _member(context: Context, member_id: int) -> Member | None:
+    async with context.deps.db.read() as conn:
+        return await members.get(conn, member_id)
 
 
 async def appoint(update: Update, context: Context) -> None:
@@ -76,6 +90,15 @@ async def press(update: Update, context: Context) -> None:
             await refuse(update, context)
             return
         await query.answer(texts.leader_removed(removed_name, unit.name))
+        removed = await _member(context, member_id)
+        if removed is not None:
+            still = await roles.load_actor(
+                deps.db, removed.channel, removed.user_ref, deps.settings.admin_ids
+            )
+            strongest = Role.ADMIN if still.holds_any(Role.ADMIN) else None
+            if strongest is None and still.holds_any(Role.LEADER):
+                strongest = Role.LEADER
+            await show_role_menu(context, removed.user_ref, strongest)
         text, markup = await _panel(context, unit)
         await query.edit_message_text(text, reply_markup=markup)
         return
@@ -101,12 +124,28 @@ async def take_grant(update: Update, context: Context, digest: str, member: Memb
         await say(update, context, texts.GRANT_PROBLEM[check.problem or "grant_invalid"])
         return
     await say(update, context, texts.grant_received(check.role.value, check.unit.name))
+    await show_role_menu(context, member.user_ref, check.role)
     if check.created_by:
         await notify(
             context,
             check.created_by,
             texts.grant_used_by(member.full_name, check.role.value, check.unit.name),
         )
+
+
+async def show_role_menu(context: Context, user_ref: str, role: Role | None) -> None:
+    """The chat's command menu: the members' commands, plus the role's (none: back to plain)."""
+    scope = BotCommandScopeChat(int(user_ref))
+    entries = list(texts.COMMANDS)
+    if role is not None:
+        entries += texts.LEADER_COMMANDS
+    if role is Role.ADMIN:
+        entries += texts.ADMIN_COMMANDS
+    with suppress(TelegramError):  # a menu is a convenience: never fail the action for it
+        if role is None:
+            await context.bot.delete_my_commands(scope=scope)
+        else:
+            await context.bot.set_my_commands([BotCommand(n, d) for n, d in entries], scope=scope)
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]

@@ -14,7 +14,7 @@ from tests.harness import TAN_LAP, Person, RunningBot, appoint_link, refer, rows
 
 
 async def test_admin_appoints_a_leader_through_a_one_time_link(
-    bot: RunningBot, admin: Person, person: Callable[..., Person]
+    api: FakeBotApi, bot: RunningBot, admin: Person, person: Callable[..., Person]
 ):
     replies = await admin.send("/bonhiem")
     labels = [label for row in replies[-1].buttons() for label, _ in row]
@@ -37,6 +37,10 @@ async def test_admin_appoints_a_leader_through_a_one_time_link(
         "Nguyễn Văn Hùng", "leader", "Chi đoàn thôn Tân Lập"
     )
     assert texts.LEADER_HELP in (await hung.send("/help"))[-1].text
+    # The leader's own chat menu now lists the leaders' commands.
+    own_menu = {"type": "chat", "chat_id": hung.user.id}
+    menu = [(c["command"], c["description"]) for c in api.commands_for(own_menu)]
+    assert menu == texts.COMMANDS + texts.LEADER_COMMANDS
 
     # The link works once.
     late = person("Muộn")
@@ -58,6 +62,7 @@ async def test_admin_appoints_a_leader_through_a_one_time_link(
     await admin.press(texts.remove_leader_button("Nguyễn Văn Hùng"))
     assert admin.last_text == texts.appoint_panel("Chi đoàn thôn Tân Lập", [])
     assert (await hung.send("/duyet"))[-1].text == texts.NOT_A_LEADER
+    assert api.commands_for(own_menu) == [], "back to the members' menu"
 
 
 async def test_a_branch_from_referral_to_admission(
