@@ -9,6 +9,7 @@ transaction. One user has at most one journey at a time.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from storage import conversations
 from storage.conversations import Conversation
 
 Draft = dict[str, Any]
+NONCE = "_n"
 
 
 @dataclass(frozen=True)
@@ -75,14 +77,18 @@ class Journey:
     name: str  # short: it is part of every button's callback_data
     steps: dict[str, Step] = field(default_factory=dict)
 
-    def button(self, label: str, step: str, value: str) -> InlineKeyboardButton:
-        data = f"{self.name}:{step}:{value}"
+    def button(self, label: str, step: str, draft: Draft, value: str) -> InlineKeyboardButton:
+        # The journey's nonce ties a button to this run of the journey: a button left on an
+        # older message (a cancelled referral, another youth's card) can never act on this one.
+        data = f"{self.name}:{step}:{draft.get(NONCE, '')}:{value}"
         assert len(data.encode()) <= 64, data  # Telegram's callback_data limit
         return InlineKeyboardButton(label, callback_data=data)
 
-    def keyboard(self, step: str, rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
+    def keyboard(
+        self, step: str, draft: Draft, rows: list[list[tuple[str, str]]]
+    ) -> InlineKeyboardMarkup:
         return InlineKeyboardMarkup(
-            [[self.button(label, step, value) for label, value in row] for row in rows]
+            [[self.button(label, step, draft, value) for label, value in row] for row in rows]
         )
 
 
@@ -101,8 +107,8 @@ async def active(update: Update, context: Context) -> Conversation | None:
 async def begin(
     update: Update, context: Context, journey: Journey, step: str, draft: Draft
 ) -> None:
-    """Start (or restart) a journey at `step`."""
-    await _move(update, context, journey, step, draft)
+    """Start (or restart) a journey at `step`, with a fresh nonce for its buttons."""
+    await _move(update, context, journey, step, {**draft, NONCE: secrets.token_hex(3)})
 
 
 async def ask_again(update: Update, context: Context, state: Conversation) -> None:
@@ -136,11 +142,12 @@ async def _move(update: Update, context: Context, jr: Journey, step: str, draft:
 
 async def _apply(update: Update, context: Context, state: Conversation, outcome: Outcome) -> None:
     jr = JOURNEYS[state.journey]
+    nonce = {NONCE: state.draft.get(NONCE, "")}  # kept for the whole journey
     match outcome:
         case Next(step, draft):
-            await _move(update, context, jr, step, draft)
+            await _move(update, context, jr, step, {**draft, **nonce})
         case Stay(draft):
-            new = Conversation(state.journey, state.step, draft)
+            new = Conversation(state.journey, state.step, {**draft, **nonce})
             key = conversation_key(update)
             await conversations.put(context.deps.db, key, new, context.deps.clock)
         case Retry(message):
@@ -184,7 +191,7 @@ async def on_button(update: Update, context: Context) -> None:
     """A button of a journey: only the buttons of the step the user is on do anything."""
     query = update.callback_query
     assert query is not None and query.data is not None
-    journey_name, step_name, value = [*query.data.split(":", 2), "", ""][:3]
+    journey_name, step_name, nonce, value = [*query.data.split(":", 3), "", "", ""][:4]
     state = await active(update, context)
     step = _step(state) if state else None
     if (
@@ -192,6 +199,8 @@ async def on_button(update: Update, context: Context) -> None:
         or step is None
         or step.on_button is None
         or (state.journey, state.step) != (journey_name, step_name)
+        or not nonce
+        or nonce != state.draft.get(NONCE)
     ):
         await query.answer(texts.STALE_BUTTON)
         return

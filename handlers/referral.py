@@ -77,7 +77,7 @@ async def take_birth(update: Update, context: Context, draft: Draft, text: str) 
 
 
 async def ask_phone(update: Update, context: Context, draft: Draft) -> None:
-    keyboard = REFERRAL.keyboard(PHONE, [[(texts.BTN_SKIP, SKIP)]])
+    keyboard = REFERRAL.keyboard(PHONE, draft, [[(texts.BTN_SKIP, SKIP)]])
     await say(update, context, texts.ask(texts.ASK_YOUTH_PHONE), keyboard)
 
 
@@ -100,7 +100,7 @@ async def skip_phone(update: Update, context: Context, draft: Draft, value: str)
 
 async def ask_org(update: Update, context: Context, draft: Draft) -> None:
     rows = [[(texts.BTN_ORG[org], org.value) for org in Org]]
-    await say(update, context, texts.ask(texts.ASK_ORG), REFERRAL.keyboard(ORG, rows))
+    await say(update, context, texts.ask(texts.ASK_ORG), REFERRAL.keyboard(ORG, draft, rows))
 
 
 async def take_org(update: Update, context: Context, draft: Draft, value: str) -> Outcome:
@@ -117,7 +117,9 @@ async def take_org(update: Update, context: Context, draft: Draft, value: str) -
 
 async def ask_guardian(update: Update, context: Context, draft: Draft) -> None:
     rows = [[(texts.BTN_GUARDIAN_YES, YES), (texts.BTN_GUARDIAN_NO, NO)]]
-    await say(update, context, texts.ask(texts.ASK_GUARDIAN), REFERRAL.keyboard(GUARDIAN, rows))
+    await say(
+        update, context, texts.ask(texts.ASK_GUARDIAN), REFERRAL.keyboard(GUARDIAN, draft, rows)
+    )
 
 
 async def take_guardian(update: Update, context: Context, draft: Draft, value: str) -> Outcome:
@@ -140,7 +142,7 @@ async def ask_confirm(update: Update, context: Context, draft: Draft) -> None:
         bool(draft.get("guardian")),
     )
     rows = [[(texts.BTN_CONFIRM, YES), (texts.BTN_CANCEL, NO)]]
-    await say(update, context, summary, REFERRAL.keyboard(CONFIRM, rows))
+    await say(update, context, summary, REFERRAL.keyboard(CONFIRM, draft, rows))
 
 
 async def take_confirm(update: Update, context: Context, draft: Draft, value: str) -> Outcome:

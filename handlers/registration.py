@@ -125,7 +125,7 @@ async def ask_unit(update: Update, context: Context, draft: Draft) -> None:
         return
     at = draft.get("at", 0) or (roots[0].id if len(roots) == 1 else 0)
     question, rows = await _tree_page(context, at, draft.get("page", 0))
-    await say(update, context, question, REGISTRATION.keyboard(UNIT, rows))
+    await say(update, context, question, REGISTRATION.keyboard(UNIT, draft, rows))
 
 
 async def browse_or_pick(update: Update, context: Context, draft: Draft, value: str) -> Outcome:
@@ -136,7 +136,9 @@ async def browse_or_pick(update: Update, context: Context, draft: Draft, value: 
         question, rows = await _tree_page(context, at, page)
         query = update.callback_query
         assert query is not None
-        await query.edit_message_text(question, reply_markup=REGISTRATION.keyboard(UNIT, rows))
+        await query.edit_message_text(
+            question, reply_markup=REGISTRATION.keyboard(UNIT, draft, rows)
+        )
         return Stay({**draft, "at": at, "page": page})
     if pick:
         async with context.deps.db.read() as conn:
@@ -154,7 +156,7 @@ async def search_unit(update: Update, context: Context, draft: Draft, text: str)
     if not found:
         return Retry(texts.SEARCH_NONE)
     rows = [[(label, f"s{unit.id}")] for unit, label in zip(found, labels, strict=True)]
-    await say(update, context, texts.SEARCH_RESULTS, REGISTRATION.keyboard(UNIT, rows))
+    await say(update, context, texts.SEARCH_RESULTS, REGISTRATION.keyboard(UNIT, draft, rows))
     return Stay(draft)
 
 
@@ -181,7 +183,10 @@ async def take_name(update: Update, context: Context, draft: Draft, text: str) -
 async def ask_membership(update: Update, context: Context, draft: Draft) -> None:
     rows = [[(texts.BTN_MEMBERSHIP[org], org.value) for org in Org]]
     await say(
-        update, context, texts.ask(texts.ASK_MEMBERSHIP), REGISTRATION.keyboard(MEMBERSHIP, rows)
+        update,
+        context,
+        texts.ask(texts.ASK_MEMBERSHIP),
+        REGISTRATION.keyboard(MEMBERSHIP, draft, rows),
     )
 
 

@@ -202,7 +202,7 @@ async def _tell_introducer(context: Context, referral: Referral) -> None:
 
 
 async def ask_date(update: Update, context: Context, draft: Draft) -> None:
-    keyboard = ADMISSION.keyboard(DATE, [[(texts.BTN_TODAY, TODAY)]])
+    keyboard = ADMISSION.keyboard(DATE, draft, [[(texts.BTN_TODAY, TODAY)]])
     await say(update, context, texts.ask(texts.ASK_ADMISSION_DATE), keyboard)
 
 

@@ -44,7 +44,7 @@ async def ask_org(update: Update, context: Context, draft: Draft) -> None:
     overview = texts.target_overview(name, year, own, target.defaulted)
     rows = [[(texts.ORG_SHORT[org], org.value) for org in Org]]
     question = texts.ask(f"{overview}\n{texts.ASK_TARGET_ORG}")
-    await say(update, context, question, TARGET.keyboard(ORG, rows))
+    await say(update, context, question, TARGET.keyboard(ORG, draft, rows))
 
 
 async def take_org(update: Update, context: Context, draft: Draft, value: str) -> Outcome:

@@ -298,3 +298,23 @@ async def test_a_member_erases_their_data(bot: RunningBot, lan: Person):
     assert await _rows(bot, "SELECT * FROM members") == []
     assert (await lan.send("/cuatoi"))[-1].text == texts.NOT_REGISTERED
     # The youth can now be introduced again by someone else (nothing of them is left).
+
+
+async def test_a_button_of_a_cancelled_referral_cannot_confirm_the_next(
+    bot: RunningBot, lan: Person
+):
+    async def to_summary(name: str, org: Org) -> Any:
+        await lan.send("/gioithieu")
+        await lan.send(name)
+        await lan.send("2005")
+        await lan.press(texts.BTN_SKIP)
+        return (await lan.press(texts.BTN_ORG[org]))[-1]
+
+    old_summary = await to_summary("Lê Văn An", Org.DOAN)
+    await lan.send("/huy")
+    await to_summary("Trần Thị Bình", Org.HOI)
+    await lan.press_data(old_summary.message_id, old_summary.button_data(texts.BTN_CONFIRM))
+    assert lan.last_answer is not None and lan.last_answer["text"] == texts.STALE_BUTTON
+    assert await _referrals(bot) == []
+    await lan.press(texts.BTN_CONFIRM)
+    assert [r["full_name"] for r in await _referrals(bot)] == ["Trần Thị Bình"]
