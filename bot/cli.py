@@ -6,8 +6,11 @@ import argparse
 import asyncio
 import logging
 import os
+import sqlite3
 import sys
 from pathlib import Path
+
+from telegram.error import TelegramError
 
 from bot import texts
 from bot.settings import ConfigError, Settings, StorageSettings, load_settings
@@ -66,6 +69,21 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except MigrationError as exc:
         print(texts.database_problem(str(exc)), file=sys.stderr)
+        return 1
+    except sqlite3.DatabaseError as exc:  # not a database, locked, read-only…
+        print(texts.database_problem(str(exc)), file=sys.stderr)
+        return 1
+    except UnicodeDecodeError:
+        print(texts.NOT_UTF8, file=sys.stderr)
+        return 2
+    except OSError as exc:  # a folder that does not exist, no permission…
+        print(
+            texts.file_problem(exc.filename or "", exc.strerror or type(exc).__name__),
+            file=sys.stderr,
+        )
+        return 1
+    except TelegramError as exc:  # a revoked token, Telegram out of reach at startup
+        print(texts.telegram_problem(type(exc).__name__, str(exc)), file=sys.stderr)
         return 1
     return 2
 

@@ -806,3 +806,18 @@ BTN_ERASE_YES = "🗑 Xóa hết"
 BTN_ERASE_NO = "Giữ lại"
 ERASED = "Đã xóa toàn bộ dữ liệu của đồng chí. Gõ /start nếu muốn ghi danh lại."
 ERASE_KEPT = "Đã giữ nguyên dữ liệu."
+
+
+def more_units(count: int) -> str:
+    return f"… và {count} đơn vị nữa: xem bằng /donvi hoặc /stats."
+
+
+NOT_UTF8 = "Tệp cấu hình (.env) hoặc tệp dữ liệu không phải UTF-8."
+
+
+def file_problem(path: str, reason: str) -> str:
+    return f"Không dùng được tệp/thư mục {path}: {reason}."
+
+
+def telegram_problem(kind: str, detail: str) -> str:
+    return f"Không kết nối được Bot API ({kind}): {detail}. Kiểm tra mã bot và mạng."

@@ -57,7 +57,7 @@ class Summaries(_Part):
     def _days(cls, value: list[str]) -> list[str]:
         for item in value:
             month, _, day = item.partition("-")
-            date(2024, int(month), int(day))  # raises on 02-30 and the like
+            date(2023, int(month), int(day))  # a common year: 02-29 would vanish 3 years in 4
         return value
 
 

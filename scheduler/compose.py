@@ -13,6 +13,7 @@ from storage.db import Database
 
 NAMES_SHOWN = 10
 SUMMARY_LINES = 15
+MESSAGE_LIMIT = 4000  # Telegram's is 4096 characters; leave room for the closing note
 Message = tuple[str, str, str]  # (channel, user_ref, body)
 
 
@@ -23,6 +24,7 @@ async def compose(
     tz: ZoneInfo,
     admin_ids: list[int],
     channel: str,
+    today: date | None = None,
 ) -> list[Message]:
     period = occurrence.period
     # The figures are those of the period's year, as of the occurrence's day.
@@ -32,7 +34,12 @@ async def compose(
             people = await audience.members_not_met(db, period.year)
             return [(p.channel, p.user_ref, texts.MEMBER_NUDGE) for p in people]
         case Kind.QUARTER_WARNING:
-            days = config.quarter_warning.days_before_end
+            # Sent late after a downtime, it says how many days are really left.
+            days = (
+                max(1, (period.last_day - max(day, today)).days + 1)
+                if today
+                else (config.quarter_warning.days_before_end)
+            )
             return [
                 (r.channel, r.user_ref, await _warning(db, r, occurrence, day, tz, days))
                 for r in await audience.leaders(db)
@@ -76,7 +83,20 @@ async def _warning(
                 await audience.unreachable_in(db, unit_id),
             )
         )
-    return "\n\n".join(parts)
+    return fit(parts)
+
+
+def fit(parts: list[str]) -> str:
+    """One message per person: as many units as fit, then how many more there are."""
+    kept: list[str] = []
+    size = 0
+    for part in parts:
+        if size + len(part) + 2 > MESSAGE_LIMIT:
+            kept.append(texts.more_units(len(parts) - len(kept)))
+            break
+        kept.append(part)
+        size += len(part) + 2
+    return "\n\n".join(kept)
 
 
 async def _result(
@@ -97,7 +117,7 @@ async def _result(
                 occurrence.period.expected_share,
             )
         )
-    return "\n\n".join(parts)
+    return fit(parts)
 
 
 def _summary_title(occurrence: Occurrence) -> str:
@@ -130,4 +150,4 @@ async def _summary(
         parts.append(
             texts.summary(_summary_title(occurrence), view.year, view.unit.name, lines, hidden)
         )
-    return "\n\n".join(parts)
+    return fit(parts)

@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 CHANNEL = "telegram"
 SCHEDULE_AHEAD = 40  # occurrences; about two and a half years
 LATE_AFTER = timedelta(minutes=5)
+RESUME_AFTER = 5.0  # seconds before a fan-out stopped by an error starts again
 
 
 class TelegramTransport:
@@ -54,7 +55,9 @@ class TelegramTransport:
         except BadRequest as exc:
             gone = "chat not found" in str(exc).lower()
             return (Outcome.UNREACHABLE if gone else Outcome.FAILED), 0.0
-        except TimedOut:
+        except TimedOut as exc:
+            if "not sent" in str(exc).lower():  # PTB's pool timeout: the request never left
+                return Outcome.RETRY, 0.0
             return Outcome.UNCERTAIN, 0.0  # it may have arrived: never send it twice
         except NetworkError:
             return Outcome.RETRY, 0.0
@@ -98,6 +101,7 @@ class Reminders:
                 self.settings.tz,
                 self.settings.admin_ids,
                 CHANNEL,
+                today=self.clock.now().astimezone(self.settings.tz).date(),
             )
             planned = await reminders.plan(
                 self.db,
@@ -128,15 +132,31 @@ class Reminders:
         )
 
     async def _fan_out(self, occurrence_id: str) -> None:
-        counts = await deliver(
-            self.db,
-            occurrence_id,
-            self.transport,
-            self.clock,
-            self.policy,
-            should_stop=lambda: self.stopping,
-            pacer=self.pacer,
-        )
+        wait = RESUME_AFTER
+        while True:
+            try:
+                counts = await deliver(
+                    self.db,
+                    occurrence_id,
+                    self.transport,
+                    self.clock,
+                    self.policy,
+                    should_stop=lambda: self.stopping,
+                    pacer=self.pacer,
+                )
+                break
+            except Exception as exc:  # a locked database, an unexpected API error…
+                # The ledger keeps every pending delivery: try again later, never give up.
+                log.warning(
+                    "reminder %s interrupted (%s); resuming in %.0f s",
+                    occurrence_id,
+                    type(exc).__name__,
+                    wait,
+                )
+                await asyncio.sleep(wait)
+                wait = min(wait * 2, 600.0)
+                if self.stopping:
+                    return
         if self.stopping:
             return
         log.info("reminder %s done: %s", occurrence_id, counts)

@@ -119,3 +119,11 @@ def test_a_bad_file_is_refused(tmp_path: Path, text: str) -> None:
     path.write_text(text, encoding="utf-8")
     with pytest.raises(ValueError):
         ReminderConfig.load(path)
+
+
+def test_a_leap_day_summary_is_refused(tmp_path: Path) -> None:
+    """It would vanish three years in four and take every other reminder with it."""
+    path = tmp_path / "reminders.toml"
+    path.write_text('[summaries]\ndates = ["02-29"]\n', encoding="utf-8")
+    with pytest.raises(ValueError):
+        ReminderConfig.load(path)

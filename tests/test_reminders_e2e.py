@@ -102,7 +102,8 @@ async def test_a_reminder_missed_while_down_goes_out_late_once(
         {"occurrence": "nudge:2026-Q4", "late": 1},
         {"occurrence": "qwarn:2026-Q4", "late": 1},
     ]
-    assert sum("Còn 7 ngày hết quý 4/2026" in t for t in texts_to(leader)) == 1
+    # Three days late, it says how many days are really left.
+    assert sum("Còn 4 ngày hết quý 4/2026" in t for t in texts_to(leader)) == 1
 
     # Once the quarter is over, a missed warning is no longer worth sending.
     await bot.stop()
@@ -226,3 +227,15 @@ async def test_schedule_shows_next_and_last(
     assert lines[2] == texts.schedule_next("qres", "01/01/2027 08:00")
     assert texts.schedule_last("qwarn", "25/12/2026 08:00", 1, 0, False) in lines
     assert (await branch_with_history["tu"].send("/lichnhac"))[-1].text == texts.NOT_A_LEADER
+
+
+def test_a_long_reminder_is_cut_to_fit_telegram() -> None:
+    from scheduler.compose import MESSAGE_LIMIT, fit
+
+    parts = [f"Chi đoàn {i}\n" + "x" * 300 for i in range(30)]
+    text = fit(parts)
+    assert len(text) <= 4096
+    assert len(text) <= MESSAGE_LIMIT + len(texts.more_units(30))
+    kept = text.count("Chi đoàn ")
+    assert text.endswith(texts.more_units(30 - kept))
+    assert fit(parts[:3]) == "\n\n".join(parts[:3])
