@@ -152,7 +152,7 @@ GUARDIAN_MISSING = (
 )
 DUPLICATE = (
     "Thanh niên này đã được giới thiệu trước đó nên không ghi thêm. "
-    "Nếu có nhầm lẫn, đồng chí báo bí thư chi đoàn."
+    "Nếu có nhầm lẫn, đồng chí báo bí thư chi đoàn hoặc chi hội trưởng."
 )
 CONFIRM_QUESTION = "Đồng chí kiểm tra lại và xác nhận:"
 NO_PHONE = "không có"
@@ -185,7 +185,7 @@ def one_plus_one(year: int, admitted: int) -> str:
 
 def referral_saved(number: int, name: str, year: int, admitted: int) -> str:
     return (
-        f"Đã ghi nhận giới thiệu số {number}: {name}. Chờ chi đoàn xét kết nạp.\n"
+        f"Đã ghi nhận giới thiệu số {number}: {name}. Chờ xét kết nạp.\n"
         f"{one_plus_one(year, admitted)}"
     )
 
@@ -326,10 +326,12 @@ NOT_A_LEADER = "Lệnh này dành cho bí thư, chi hội trưởng và cán b�
 NOT_AN_ADMIN = "Lệnh này dành cho cán bộ quản trị."
 ALREADY_DECIDED = "Giới thiệu này đã được người khác xử lý trước."
 ROLE_NAME = {"leader": "bí thư", "admin": "quản trị"}
+# In the Federation's tree a unit's leader is its chi hội trưởng.
+LEADER_NAME = {Org.DOAN: "bí thư", Org.HOI: "chi hội trưởng"}
 BTN_CHOOSE_HERE = "✔ Chọn đơn vị này"
 BTN_RENEW_LINK = "🔄 Đổi đường dẫn mới"
-BTN_LEADER_LINK = "➕ Link bổ nhiệm bí thư"
-BTN_ADMIN_LINK = "➕ Link bổ nhiệm quản trị"
+BTN_LEADER_LINK = "➕ Đường dẫn bổ nhiệm bí thư"
+BTN_ADMIN_LINK = "➕ Đường dẫn bổ nhiệm quản trị"
 BTN_ADMIT = "✅ Đã kết nạp"
 BTN_DECLINE = "✖️ Không kết nạp"
 BTN_LATER = "⏭ Để sau"
@@ -363,8 +365,8 @@ def picker_title(title: str, unit_name: str) -> str:
 
 def member_invite(unit_name: str, link: str) -> str:
     return (
-        f"Đường dẫn mời đoàn viên vào {unit_name}:\n{link}\n"
-        "Gửi vào nhóm của chi đoàn; ai mở sẽ ghi danh thẳng vào đơn vị này."
+        f"Đường dẫn mời đoàn viên, hội viên vào {unit_name}:\n{link}\n"
+        "Gửi vào nhóm của đơn vị; ai mở sẽ ghi danh thẳng vào đơn vị này."
     )
 
 
@@ -381,22 +383,28 @@ def remove_leader_button(name: str) -> str:
     return f"✖️ Gỡ {name}"
 
 
-def grant_link(role: str, unit_name: str, link: str) -> str:
+def role_title(role: str, org: Org) -> str:
+    return LEADER_NAME[org] if role == "leader" else ROLE_NAME[role]
+
+
+def grant_link(role: str, unit_name: str, link: str, org: Org = Org.DOAN) -> str:
     return (
-        f"Link bổ nhiệm {ROLE_NAME[role]} {unit_name} (dùng một lần, hết hạn sau 7 ngày):\n{link}"
+        f"Đường dẫn bổ nhiệm {role_title(role, org)} {unit_name}"
+        f" (dùng một lần, hết hạn sau 7 ngày):\n{link}"
     )
 
 
-def grant_welcome(role: str, unit_name: str) -> str:
-    return f"Đồng chí được mời làm {ROLE_NAME[role]} {unit_name}. Trước hết, xin ghi danh."
+def grant_welcome(role: str, unit_name: str, org: Org = Org.DOAN) -> str:
+    return f"Đồng chí được mời làm {role_title(role, org)} {unit_name}. Trước hết, xin ghi danh."
 
 
-def grant_received(role: str, unit_name: str) -> str:
-    return f"Đồng chí đã được giao vai trò {ROLE_NAME[role]} {unit_name}. Gõ /help để xem các lệnh."
+def grant_received(role: str, unit_name: str, org: Org = Org.DOAN) -> str:
+    title = role_title(role, org)
+    return f"Đồng chí đã được giao vai trò {title} {unit_name}. Gõ /help để xem các lệnh."
 
 
-def grant_used_by(name: str, role: str, unit_name: str) -> str:
-    return f"Đồng chí {name} đã nhận vai trò {ROLE_NAME[role]} {unit_name}."
+def grant_used_by(name: str, role: str, unit_name: str, org: Org = Org.DOAN) -> str:
+    return f"Đồng chí {name} đã nhận vai trò {role_title(role, org)} {unit_name}."
 
 
 def leader_removed(name: str, unit_name: str) -> str:
@@ -450,6 +458,10 @@ def decided(label: str) -> str:
     return f"→ {label}"
 
 
+def decided_number(number: int, label: str) -> str:
+    return f"Số {number}: → {label}"
+
+
 def reopened(number: int) -> str:
     return f"Đã mở lại giới thiệu số {number}. Xét lại bằng /duyet."
 
@@ -464,7 +476,7 @@ def confirm_withdraw(number: int, name: str) -> str:
 
 def target_overview(unit_name: str, year: int, own: dict[Org, int], members: int) -> str:
     parts = [f"{ORG_SHORT[org]}: {own[org]}" for org in Org if org in own]
-    current = ", ".join(parts) if parts else f"chưa đặt (mặc định {members}, mỗi đoàn viên 1 người)"
+    current = ", ".join(parts) if parts else f"chưa đặt (mặc định {members}, mỗi người 1)"
     return f"Chỉ tiêu {year} – {unit_name}: {current}."
 
 
@@ -821,3 +833,13 @@ def file_problem(path: str, reason: str) -> str:
 
 def telegram_problem(kind: str, detail: str) -> str:
     return f"Không kết nối được Bot API ({kind}): {detail}. Kiểm tra mã bot và mạng."
+
+
+# --- picker titles ---------------------------------------------------------------------------
+
+PICK_APPOINT = "Bổ nhiệm"
+PICK_INVITE = "Đường dẫn mời đoàn viên, hội viên"
+PICK_RENEW = "Đổi đường dẫn mời"
+PICK_NUDGE = "Nhắc đoàn viên, hội viên chưa đạt 1+1"
+PICK_TARGET = "Đặt chỉ tiêu"
+PICK_UNIT_VIEW = "Tình hình đơn vị"

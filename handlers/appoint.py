@@ -46,7 +46,7 @@ async def _panel(context: Context, unit: Unit) -> tuple[str, InlineKeyboardMarku
     )
 
 
-@picker.purpose("bn", Role.ADMIN, "Bổ nhiệm")
+@picker.purpose("bn", Role.ADMIN, texts.PICK_APPOINT)
 async def show_panel(update: Update, context: Context, actor: Actor, unit: Unit) -> None:
     text, markup = await _panel(context, unit)
     await say(update, context, text, markup)
@@ -106,7 +106,7 @@ async def press(update: Update, context: Context) -> None:
     role = Role.LEADER if op == "l" else Role.ADMIN
     payload = await roles.create_grant(deps.db, unit.id, role, actor.user_ref, deps.clock)
     link = invites.link(context.bot.username, payload)
-    await say(update, context, texts.grant_link(role.value, unit.name, link))
+    await say(update, context, texts.grant_link(role.value, unit.name, link, unit.org))
 
 
 # --- opening a link --------------------------------------------------------------------------
@@ -123,13 +123,17 @@ async def take_grant(update: Update, context: Context, digest: str, member: Memb
     if check.problem is not None or check.unit is None or check.role is None:
         await say(update, context, texts.GRANT_PROBLEM[check.problem or "grant_invalid"])
         return
-    await say(update, context, texts.grant_received(check.role.value, check.unit.name))
+    await say(
+        update, context, texts.grant_received(check.role.value, check.unit.name, check.unit.org)
+    )
     await show_role_menu(context, member.user_ref, check.role)
     if check.created_by:
         await notify(
             context,
             check.created_by,
-            texts.grant_used_by(member.full_name, check.role.value, check.unit.name),
+            texts.grant_used_by(
+                member.full_name, check.role.value, check.unit.name, check.unit.org
+            ),
         )
 
 

@@ -24,14 +24,14 @@ def _renew_button(unit: Unit) -> InlineKeyboardMarkup:
     )
 
 
-@picker.purpose("mi", Role.LEADER, "Đường dẫn mời đoàn viên")
+@picker.purpose("mi", Role.LEADER, texts.PICK_INVITE)
 async def show_link(update: Update, context: Context, actor: Actor, unit: Unit) -> None:
     await say(
         update, context, texts.member_invite(unit.name, _link(context, unit)), _renew_button(unit)
     )
 
 
-@picker.purpose("mn", Role.LEADER, "Đổi đường dẫn mời")
+@picker.purpose("mn", Role.LEADER, texts.PICK_RENEW)
 async def renew_link(update: Update, context: Context, actor: Actor, unit: Unit) -> None:
     async with context.deps.db.write() as conn:
         await units.bump_invite_generation(conn, unit.id)

@@ -79,7 +79,9 @@ async def _start_with_grant(update: Update, context: Context, payload: str) -> N
         await say(update, context, texts.WELCOME)
         await flow.begin(update, context, REGISTRATION, UNIT, {"at": 0, "page": 0})
         return
-    await say(update, context, texts.grant_welcome(check.role.value, check.unit.name))
+    await say(
+        update, context, texts.grant_welcome(check.role.value, check.unit.name, check.unit.org)
+    )
     draft = {"unit_id": check.unit.id, "grant": roles.token_hash(payload)}
     await flow.begin(update, context, REGISTRATION, NAME, draft)
 

@@ -17,7 +17,7 @@ from storage.units import Unit
 SHOWN = 6
 
 
-@picker.purpose("nn", Role.LEADER, "Nhắc đoàn viên chưa đạt 1+1")
+@picker.purpose("nn", Role.LEADER, texts.PICK_NUDGE)
 async def nudge_unit(update: Update, context: Context, actor: Actor, unit: Unit) -> None:
     deps = context.deps
     today = deps.today()

@@ -168,7 +168,7 @@ async def _decide(
         if message is not None and getattr(message, "text", None):
             await update.callback_query.edit_message_text(f"{message.text}\n{texts.decided(label)}")
     else:
-        await say(update, context, f"Số {done.id}: {texts.decided(label)}")
+        await say(update, context, texts.decided_number(done.id, label))
     await _tell_introducer(context, done)
     await _show_next(update, context, actor, done.id)
     return True

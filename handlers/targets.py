@@ -19,7 +19,7 @@ TARGET = flow.journey("tgt")
 ORG, VALUE = "org", "value"
 
 
-@picker.purpose("ct", Role.LEADER, "Đặt chỉ tiêu")
+@picker.purpose("ct", Role.LEADER, texts.PICK_TARGET)
 async def chosen(update: Update, context: Context, actor: Actor, unit: Unit) -> None:
     state = await flow.active(update, context)
     if state is not None:

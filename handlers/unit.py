@@ -72,7 +72,7 @@ async def _send_names(update: Update, context: Context, unit_id: int, met: bool,
     await say(update, context, text, InlineKeyboardMarkup([nav]) if nav else None)
 
 
-@picker.purpose("dv", Role.LEADER, "Tình hình đơn vị")
+@picker.purpose("dv", Role.LEADER, texts.PICK_UNIT_VIEW)
 async def chosen(update: Update, context: Context, actor: Actor, unit: Unit) -> None:
     await _send_picture(update, context, unit.id)
 
