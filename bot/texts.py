@@ -374,9 +374,20 @@ def invite_renewed(unit_name: str, link: str) -> str:
     return f"Đường dẫn cũ đã bị hủy.\n{member_invite(unit_name, link)}"
 
 
-def appoint_panel(unit_name: str, leaders: list[str]) -> str:
+def appoint_panel(unit_name: str, leaders: list[str], admins: list[str] | None = None) -> str:
     who = ", ".join(leaders) if leaders else "chưa có"
-    return f"Bổ nhiệm – {unit_name}\nBí thư hiện nay: {who}"
+    text = f"Bổ nhiệm – {unit_name}\nBí thư hiện nay: {who}"
+    if admins:
+        text += f"\nQuản trị: {', '.join(admins)}"
+    return text
+
+
+def remove_admin_button(name: str) -> str:
+    return f"✖️ Gỡ quản trị {name}"
+
+
+def role_removed(name: str, role: str, unit_name: str, org: Org) -> str:
+    return f"Đã gỡ {name} khỏi vai trò {role_title(role, org)} {unit_name}."
 
 
 def remove_leader_button(name: str) -> str:

@@ -33,6 +33,7 @@ async def _panel(context: Context, unit: Unit) -> tuple[str, InlineKeyboardMarku
         [InlineKeyboardButton(texts.BTN_LEADER_LINK, callback_data=f"ap:l:{unit.id}:0")],
         [InlineKeyboardButton(texts.BTN_ADMIN_LINK, callback_data=f"ap:a:{unit.id}:0")],
     ]
+    admins = await roles.holders(context.deps.db, unit.id, Role.ADMIN)
     rows += [
         [
             InlineKeyboardButton(
@@ -41,9 +42,19 @@ async def _panel(context: Context, unit: Unit) -> tuple[str, InlineKeyboardMarku
         ]
         for m in leaders
     ]
-    return texts.appoint_panel(unit.name, [m.full_name for m in leaders]), InlineKeyboardMarkup(
-        rows
+    # A forwarded admin link must be undoable from the chat too.
+    rows += [
+        [
+            InlineKeyboardButton(
+                texts.remove_admin_button(m.full_name), callback_data=f"ap:R:{unit.id}:{m.id}"
+            )
+        ]
+        for m in admins
+    ]
+    text = texts.appoint_panel(
+        unit.name, [m.full_name for m in leaders], [m.full_name for m in admins]
     )
+    return text, InlineKeyboardMarkup(rows)
 
 
 @picker.purpose("bn", Role.ADMIN, texts.PICK_APPOINT)
@@ -64,7 +75,7 @@ async def appoint(update: Update, context: Context) -> None:
 async def press(update: Update, context: Context) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None
-    parsed = parse_button(query.data, "ap", "lar", 2)
+    parsed = parse_button(query.data, "ap", "larR", 2)
     if parsed is None:
         await refuse(update, context)
         return
@@ -77,19 +88,16 @@ async def press(update: Update, context: Context) -> None:
     if unit is None or not allowed:
         await refuse(update, context)
         return
-    if op == "r":
+    if op in "rR":
+        role = Role.LEADER if op == "r" else Role.ADMIN
         removed_name = next(
-            (
-                m.full_name
-                for m in await roles.holders(deps.db, unit.id, Role.LEADER)
-                if m.id == member_id
-            ),
+            (m.full_name for m in await roles.holders(deps.db, unit.id, role) if m.id == member_id),
             None,
         )
-        if removed_name is None or not await roles.revoke(deps.db, member_id, unit.id, Role.LEADER):
+        if removed_name is None or not await roles.revoke(deps.db, member_id, unit.id, role):
             await refuse(update, context)
             return
-        await query.answer(texts.leader_removed(removed_name, unit.name))
+        await query.answer(texts.role_removed(removed_name, role.value, unit.name, unit.org))
         removed = await _member(context, member_id)
         if removed is not None:
             still = await roles.load_actor(

@@ -240,3 +240,30 @@ async def test_two_leaders_decide_the_same_referral_at_once(
     audit = await rows(bot, "SELECT action FROM referral_audit WHERE referral_id = ?", number)
     assert audit == [{"action": "decline"}]
     assert [m.text for m in lan.inbox()].count(texts.declined_notice(number, "Vương Thị Dung")) == 1
+
+
+async def test_an_admin_appointed_by_link_can_be_removed(
+    bot: RunningBot, admin: Person, person: Callable[..., Person]
+):
+    payload = await appoint_link(admin, ["Tỉnh đoàn Mẫu", "Đoàn xã An Bình"], texts.BTN_ADMIN_LINK)
+    assert payload.startswith("a_")
+    xa = person("Xã")
+    await xa.send(f"/start {payload}")
+    await xa.send("Lò Văn Xã")
+    await xa.press(texts.BTN_MEMBERSHIP[Org.DOAN])
+    replies = await xa.send(texts.BTN_SKIP)
+    assert replies[-1].text == texts.grant_received("admin", "Đoàn xã An Bình")
+    assert (await xa.send("/bonhiem"))[-1].text.startswith(texts.PICK_APPOINT)
+
+    await admin.send("/bonhiem")
+    for label in ("Tỉnh đoàn Mẫu", "Đoàn xã An Bình"):
+        await admin.press(label)
+    replies = await admin.press(texts.BTN_CHOOSE_HERE)
+    assert replies[-1].text == texts.appoint_panel("Đoàn xã An Bình", [], ["Lò Văn Xã"])
+    await admin.press(texts.remove_admin_button("Lò Văn Xã"))
+    assert admin.last_answer is not None
+    assert admin.last_answer["text"] == texts.role_removed(
+        "Lò Văn Xã", "admin", "Đoàn xã An Bình", Org.DOAN
+    )
+    assert admin.last_text == texts.appoint_panel("Đoàn xã An Bình", [])
+    assert (await xa.send("/bonhiem"))[-1].text == texts.NOT_AN_ADMIN
