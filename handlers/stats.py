@@ -6,6 +6,7 @@ at each press: the user must still lead or administer that unit.
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
@@ -126,7 +127,8 @@ async def _send_chart(update: Update, context: Context, report: Report) -> None:
         return
     chat = update.effective_chat
     assert chat is not None
-    png = reports.chart_png(report)
+    # Drawing and writing files take CPU time: off the event loop, so the bot keeps answering.
+    png = await asyncio.to_thread(reports.chart_png, report)
     await context.bot.send_photo(chat.id, InputFile(png, filename="bieudo.png"))
 
 
@@ -135,7 +137,7 @@ async def _send_export(update: Update, context: Context, unit_id: int, period: P
     levels = await stats.levels(db, unit_id, period)
     admitted = await stats.admissions(db, unit_id, period)
     unit = levels[0][0][0].unit
-    data = reports.workbook_bytes(levels, admitted)
+    data = await asyncio.to_thread(reports.workbook_bytes, levels, admitted)
     chat = update.effective_chat
     assert chat is not None
     await context.bot.send_document(
