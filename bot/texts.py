@@ -854,3 +854,7 @@ PICK_RENEW = "Đổi đường dẫn mời"
 PICK_NUDGE = "Nhắc đoàn viên, hội viên chưa đạt 1+1"
 PICK_TARGET = "Đặt chỉ tiêu"
 PICK_UNIT_VIEW = "Tình hình đơn vị"
+
+
+def children_page(unit_name: str, page: int, pages: int) -> str:
+    return f"Đơn vị trực thuộc {unit_name} (trang {page + 1}/{pages}):"

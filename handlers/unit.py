@@ -8,7 +8,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 from bot import texts
 from handlers import picker
 from handlers.common import Context, current_actor, parse_button, refuse, say
-from storage import roles, unitview
+from storage import roles, units, unitview
 from storage.roles import Actor, Role
 from storage.units import Unit
 
@@ -40,11 +40,39 @@ async def _send_picture(update: Update, context: Context, unit_id: int) -> None:
             InlineKeyboardButton(texts.BTN_MET, callback_data=f"dv:m:{unit_id}:0"),
         ]
     ]
-    rows += [
-        [InlineKeyboardButton(f"📂 {kid.name}", callback_data=f"dv:u:{kid.id}:0")]
-        for kid in view.children[:CHILD_BUTTONS]
-    ]
+    rows += _children_rows(view.children, unit_id, 0)
     await say(update, context, text, InlineKeyboardMarkup(rows))
+
+
+def _children_rows(
+    children: list[Unit], unit_id: int, page: int
+) -> list[list[InlineKeyboardButton]]:
+    """One page of child units, with paging when a unit has more than fit."""
+    shown = children[page * CHILD_BUTTONS : (page + 1) * CHILD_BUTTONS]
+    rows = [
+        [InlineKeyboardButton(f"📂 {kid.name}", callback_data=f"dv:u:{kid.id}:0")] for kid in shown
+    ]
+    nav = []
+    if page > 0:
+        nav.append(InlineKeyboardButton(texts.BTN_PREV, callback_data=f"dv:c:{unit_id}:{page - 1}"))
+    if (page + 1) * CHILD_BUTTONS < len(children):
+        nav.append(InlineKeyboardButton(texts.BTN_NEXT, callback_data=f"dv:c:{unit_id}:{page + 1}"))
+    if nav:
+        rows.append(nav)
+    return rows
+
+
+async def _send_children(update: Update, context: Context, unit_id: int, page: int) -> None:
+    async with context.deps.db.read() as conn:
+        unit = await units.get(conn, unit_id)
+        kids = await units.children(conn, unit_id)
+    if unit is None:
+        await refuse(update, context)
+        return
+    pages = max(1, -(-len(kids) // CHILD_BUTTONS))
+    page = min(max(page, 0), pages - 1)
+    text = texts.children_page(unit.name, page, pages)
+    await say(update, context, text, InlineKeyboardMarkup(_children_rows(kids, unit_id, page)))
 
 
 async def _send_names(update: Update, context: Context, unit_id: int, met: bool, page: int) -> None:
@@ -84,7 +112,7 @@ async def show_unit(update: Update, context: Context) -> None:
 async def press(update: Update, context: Context) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None
-    parsed = parse_button(query.data, "dv", "unm", 2)
+    parsed = parse_button(query.data, "dv", "unmc", 2)
     if parsed is None:
         await refuse(update, context)
         return
@@ -96,6 +124,8 @@ async def press(update: Update, context: Context) -> None:
     await query.answer()
     if op == "u":
         await _send_picture(update, context, unit_id)
+    elif op == "c":
+        await _send_children(update, context, unit_id, page)
     else:
         await _send_names(update, context, unit_id, op == "m", page)
 

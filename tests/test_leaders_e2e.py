@@ -267,3 +267,24 @@ async def test_an_admin_appointed_by_link_can_be_removed(
     )
     assert admin.last_text == texts.appoint_panel("Đoàn xã An Bình", [])
     assert (await xa.send("/bonhiem"))[-1].text == texts.NOT_AN_ADMIN
+
+
+async def test_a_unit_with_many_children_pages_them(bot: RunningBot, admin: Person, db_path: Any):
+    from storage import units as unit_store
+    from storage.db import Database
+
+    rows = "\n".join(f"CD-NTMK-{i:02d},Chi đoàn lớp {i:02d},DCS-THPT-NTMK,doan" for i in range(14))
+    async with Database(db_path) as db:
+        await unit_store.import_rows(
+            db, unit_store.parse_csv("code,name,parent_code,org\n" + rows + "\n")
+        )
+    await admin.send("/donvi")
+    for label in ("Tỉnh đoàn Mẫu", "Đoàn trường THPT Nguyễn Thị Minh Khai"):
+        await admin.press(label)
+    picture = (await admin.press(texts.BTN_CHOOSE_HERE))[-1]
+    first = [label for row in picture.buttons() for label, _ in row if label.startswith("📂")]
+    assert len(first) == 10
+    replies = await admin.press(texts.BTN_NEXT)
+    assert replies[-1].text == texts.children_page("Đoàn trường THPT Nguyễn Thị Minh Khai", 1, 2)
+    second = [label for row in replies[-1].buttons() for label, _ in row if label.startswith("📂")]
+    assert len(second) == 6 and not set(first) & set(second)
