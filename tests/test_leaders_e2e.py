@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from pathlib import Path
 
 from bot import texts
 from storage.validation import Org
@@ -269,7 +270,7 @@ async def test_an_admin_appointed_by_link_can_be_removed(
     assert (await xa.send("/bonhiem"))[-1].text == texts.NOT_AN_ADMIN
 
 
-async def test_a_unit_with_many_children_pages_them(bot: RunningBot, admin: Person, db_path: Any):
+async def test_a_unit_with_many_children_pages_them(bot: RunningBot, admin: Person, db_path: Path):
     from storage import units as unit_store
     from storage.db import Database
 
