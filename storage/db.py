@@ -112,12 +112,24 @@ class Database:
                     await conn.execute("ROLLBACK")
                 raise MigrationError(f"migration {version:04d}_{name} failed: {exc}") from exc
             log.info("database upgraded to version %d (%s)", version, name)
-            if name == "stats":  # the counters start from a recount of what is there
-                from storage import counters
+        await self._counters_present(conn)
 
-                await conn.execute("BEGIN IMMEDIATE")
-                await counters.rebuild(conn)
-                await conn.execute("COMMIT")
+    async def _counters_present(self, conn: aiosqlite.Connection) -> None:
+        """Counters start from a recount of what is there: after migration 4, and again if a
+        crash came between that migration and its recount (data but no counters)."""
+        if len(self._migrations) < 4:
+            return
+        sql = """SELECT NOT EXISTS (SELECT 1 FROM unit_stats)
+                    AND EXISTS (SELECT 1 FROM members UNION ALL SELECT 1 FROM referrals)"""
+        async with conn.execute(sql) as cur:
+            row = await cur.fetchone()
+        if row and row[0]:
+            from storage import counters
+
+            await conn.execute("BEGIN IMMEDIATE")
+            await counters.rebuild(conn)
+            await conn.execute("COMMIT")
+            log.info("statistics counters recounted")
 
     def _connection(self) -> aiosqlite.Connection:
         if self._conn is None:

@@ -870,3 +870,36 @@ async def test_aiosqlite_row_access_is_by_name(path: Path) -> None:
         row = await cur.fetchone()
     assert isinstance(row, aiosqlite.Row)
     assert row["one"] == 1
+
+
+async def test_counters_lost_between_migration_and_recount_are_rebuilt_at_open(
+    tmp_path: Path,
+) -> None:
+    """A crash after migration 4 but before its recount must not leave /stats at zero."""
+    from datetime import UTC, datetime
+
+    from storage import counters
+    from storage.clock import ManualClock
+    from storage.conversations import ConversationKey
+    from storage.validation import MemberIn, Org
+
+    path = tmp_path / "bot.db"
+    clock = ManualClock(datetime(2026, 5, 1, tzinfo=UTC))
+    async with Database(path) as db:
+        await units.import_rows(db, units.parse_csv(SAMPLE.read_text(encoding="utf-8")))
+        async with db.read() as conn:
+            branch = await units.get_by_code(conn, "CD-AB-THON1")
+        assert branch is not None
+        await members.register(
+            db,
+            ConversationKey("telegram", "1", "1"),
+            branch.id,
+            MemberIn(full_name="Trần Thị Lan", membership=Org.DOAN),
+            clock,
+        )
+        async with db.write() as conn:
+            await conn.execute("DELETE FROM unit_stats")
+    async with Database(path) as db, db.read() as conn:
+        assert await counters.differences(conn) == []
+        async with conn.execute("SELECT COUNT(*) FROM unit_stats") as cur:
+            assert (await cur.fetchone())[0] > 0
