@@ -96,6 +96,9 @@ async def _target(update: Update, context: Context, usage: str) -> tuple[Actor, 
         return None
     period = Period(context.deps.today().year)
     code = None
+    if len(context.args or []) > 2:
+        await say(update, context, usage)
+        return None
     for arg in context.args or []:
         if re.fullmatch(r"[0-9]{4}(-[A-Za-z0-9]+)?", arg):
             parsed = parse_period(arg)
