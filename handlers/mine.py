@@ -65,7 +65,13 @@ async def press(update: Update, context: Context) -> None:
         return
     try:
         await referrals.change_status(
-            deps.db, referral.id, Decision.WITHDRAW, member.id, deps.clock, tz=deps.settings.tz
+            deps.db,
+            referral.id,
+            Decision.WITHDRAW,
+            member.id,
+            deps.clock,
+            tz=deps.settings.tz,
+            actor_ref=f"{member.channel}:{member.user_ref}",
         )
     except NotAllowed:
         await query.edit_message_text(texts.CANNOT_WITHDRAW)

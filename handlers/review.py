@@ -16,6 +16,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 from bot import texts
 from handlers import flow
 from handlers.common import (
+    CHANNEL,
     Context,
     current_actor,
     notify,
@@ -154,6 +155,7 @@ async def _decide(
             deps.clock,
             admitted_on=day,
             tz=deps.settings.tz,
+            actor_ref=f"{CHANNEL}:{actor.user_ref}",
         )
     except NotAllowed:
         if on_card and update.callback_query is not None:
@@ -281,6 +283,7 @@ async def take_reason(update: Update, context: Context, draft: Draft, text: str)
             deps.clock,
             reason=reason,
             tz=deps.settings.tz,
+            actor_ref=f"{CHANNEL}:{actor.user_ref}",
         )
     except NotAllowed:
         await say(update, context, texts.NOT_DECIDED)

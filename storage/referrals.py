@@ -256,18 +256,21 @@ async def _audit(
     admitted_on: date | None,
     reason: str | None,
     clock: Clock,
+    actor_ref: str | None = None,
 ) -> None:
 
     def state(status: Status, day: date | None) -> str:
         return json.dumps({"status": status.value, "admitted_on": day.isoformat() if day else None})
 
     await conn.execute(
-        """INSERT INTO referral_audit (referral_id, at, actor_id, action, before, after, reason)
-           VALUES (?, ?, ?, ?, ?, ?, ?)""",
+        """INSERT INTO referral_audit
+               (referral_id, at, actor_id, actor_ref, action, before, after, reason)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
         (
             referral.id,
             to_db(clock.now()),
             actor_id,
+            actor_ref,
             action.value,
             state(referral.status, referral.admitted_on),
             state(after, admitted_on),
@@ -300,6 +303,7 @@ async def change_status(
     admitted_on: date | None = None,
     reason: str | None = None,
     tz: ZoneInfo = HANOI,
+    actor_ref: str | None = None,  # "channel:user", recorded even for an unregistered admin
 ) -> Referral:
     """Apply one decision atomically, with its audit row; NotAllowed if the state moved on.
 
@@ -339,7 +343,7 @@ async def change_status(
             ),
         )
         await _count_change(conn, before, after, day, decided_on, old_decided_on)
-        await _audit(conn, before, actor_id, action, after, day, reason, clock)
+        await _audit(conn, before, actor_id, action, after, day, reason, clock, actor_ref)
         async with conn.execute(
             f"SELECT {_COLUMNS} FROM referrals WHERE id = ?", (referral_id,)
         ) as cur:

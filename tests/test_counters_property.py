@@ -603,6 +603,8 @@ TOTALS: Counter[str] = Counter()
 @settings(
     max_examples=60,
     deadline=None,
+    # The same 60 sequences every run: CI never flakes on which cases a seed happened to reach.
+    derandomize=True,
     suppress_health_check=[
         HealthCheck.too_slow,
         HealthCheck.data_too_large,

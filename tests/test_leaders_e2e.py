@@ -289,3 +289,21 @@ async def test_a_unit_with_many_children_pages_them(bot: RunningBot, admin: Pers
     assert replies[-1].text == texts.children_page("Đoàn trường THPT Nguyễn Thị Minh Khai", 1, 2)
     second = [label for row in replies[-1].buttons() for label, _ in row if label.startswith("📂")]
     assert len(second) == 6 and not set(first) & set(second)
+
+
+async def test_an_unregistered_admin_is_named_in_the_audit_trail(
+    bot: RunningBot, branch: dict[str, Person], admin: Person
+):
+    number = await refer(branch["lan"], "Quan Văn Ích", "2004", None, Org.DOAN)
+    await admin.send("/duyet")
+    await admin.press(texts.BTN_DECLINE)
+    await admin.send(f"/molai {number}")
+    await admin.send("Xét lại theo đề nghị của chi đoàn")
+    audit = await rows(
+        bot, "SELECT actor_id, actor_ref, action FROM referral_audit WHERE referral_id = ?", number
+    )
+    who = f"telegram:{admin.user.id}"
+    assert audit == [
+        {"actor_id": None, "actor_ref": who, "action": "decline"},
+        {"actor_id": None, "actor_ref": who, "action": "reopen"},
+    ]
