@@ -124,10 +124,6 @@ def invited_to(unit_name: str) -> str:
     return f"Đồng chí được mời vào: {unit_name}."
 
 
-def unit_chosen(unit_path: str) -> str:
-    return f"Đơn vị: {unit_path}"
-
-
 def registered(name: str, unit_name: str) -> str:
     return f"Đã ghi danh đồng chí {name} vào {unit_name}. ✅\n\n{MENU}"
 
@@ -418,10 +414,6 @@ def grant_used_by(name: str, role: str, unit_name: str, org: Org = Org.DOAN) -> 
     return f"Đồng chí {name} đã nhận vai trò {role_title(role, org)} {unit_name}."
 
 
-def leader_removed(name: str, unit_name: str) -> str:
-    return f"Đã gỡ {name} khỏi vai trò bí thư {unit_name}."
-
-
 def review_card(
     waiting: int,
     number: int,
@@ -470,7 +462,7 @@ def decided(label: str) -> str:
 
 
 def decided_number(number: int, label: str) -> str:
-    return f"Số {number}: → {label}"
+    return f"Số {number}: {decided(label)}"
 
 
 def reopened(number: int) -> str:

@@ -111,6 +111,19 @@ async def begin(
     await _move(update, context, journey, step, {**draft, NONCE: secrets.token_hex(3)})
 
 
+async def busy(update: Update, context: Context, restartable: Journey | None = None) -> bool:
+    """One journey at a time: if another is open, say so and repeat its question.
+
+    `restartable` is the journey being started, when starting it over is what the user wants
+    (/start in the middle of registering)."""
+    state = await active(update, context)
+    if state is None or (restartable is not None and state.journey == restartable.name):
+        return False
+    await say(update, context, texts.IN_PROGRESS)
+    await ask_again(update, context, state)
+    return True
+
+
 async def ask_again(update: Update, context: Context, state: Conversation) -> None:
     """Re-ask the question the user is on (after a reminder that it is still open)."""
     step = _step(state)

@@ -39,12 +39,8 @@ async def refer(update: Update, context: Context) -> None:
     if await current_member(update, context) is None:
         await say(update, context, texts.NOT_REGISTERED)
         return
-    state = await flow.active(update, context)
-    if state is not None:
-        await say(update, context, texts.IN_PROGRESS)
-        await flow.ask_again(update, context, state)
-        return
-    await flow.begin(update, context, REFERRAL, NAME, {})
+    if not await flow.busy(update, context):
+        await flow.begin(update, context, REFERRAL, NAME, {})
 
 
 async def ask_name(update: Update, context: Context, draft: Draft) -> None:

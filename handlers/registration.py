@@ -46,10 +46,7 @@ async def start(update: Update, context: Context) -> None:
             unit = await units.get(conn, member.unit_id)
         await say(update, context, texts.greeting(member.full_name, unit.name if unit else ""))
         return
-    state = await flow.active(update, context)
-    if state is not None and state.journey != REGISTRATION.name:
-        await say(update, context, texts.IN_PROGRESS)
-        await flow.ask_again(update, context, state)
+    if await flow.busy(update, context, restartable=REGISTRATION):
         return
     if roles.is_grant_payload(payload):
         await _start_with_grant(update, context, payload)

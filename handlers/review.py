@@ -122,13 +122,9 @@ async def press(update: Update, context: Context) -> None:
     if op == "d":
         await _decide(update, context, actor, referral, Decision.DECLINE, None, on_card=True)
         return
-    state = await flow.active(update, context)
-    if state is not None and state.journey != ADMISSION.name:
-        await query.answer()
-        await say(update, context, texts.IN_PROGRESS)
-        await flow.ask_again(update, context, state)
-        return
     await query.answer()
+    if await flow.busy(update, context, restartable=ADMISSION):
+        return
     await query.edit_message_reply_markup(None)
     await flow.begin(update, context, ADMISSION, DATE, {"ref": referral.id})
 
@@ -252,12 +248,8 @@ async def reopen(update: Update, context: Context) -> None:
     if referral.status not in (referrals.Status.ADMITTED, referrals.Status.DECLINED):
         await say(update, context, texts.NOT_DECIDED)
         return
-    state = await flow.active(update, context)
-    if state is not None:
-        await say(update, context, texts.IN_PROGRESS)
-        await flow.ask_again(update, context, state)
-        return
-    await flow.begin(update, context, REOPEN, REASON, {"ref": referral.id})
+    if not await flow.busy(update, context):
+        await flow.begin(update, context, REOPEN, REASON, {"ref": referral.id})
 
 
 async def ask_reason(update: Update, context: Context, draft: Draft) -> None:

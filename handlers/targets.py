@@ -21,12 +21,8 @@ ORG, VALUE = "org", "value"
 
 @picker.purpose("ct", Role.LEADER, texts.PICK_TARGET)
 async def chosen(update: Update, context: Context, actor: Actor, unit: Unit) -> None:
-    state = await flow.active(update, context)
-    if state is not None:
-        await say(update, context, texts.IN_PROGRESS)
-        await flow.ask_again(update, context, state)
-        return
-    await flow.begin(update, context, TARGET, ORG, {"unit": unit.id})
+    if not await flow.busy(update, context):
+        await flow.begin(update, context, TARGET, ORG, {"unit": unit.id})
 
 
 async def set_target(update: Update, context: Context) -> None:

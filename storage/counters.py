@@ -17,10 +17,10 @@ from datetime import date
 
 import aiosqlite
 
+from storage.periods import parse_period
+
 Deltas = dict[tuple[str, str], int]  # (bucket, metric) -> change
 CURRENT = ""
-EVENT_METRICS = ("introduced", "admitted_doan", "admitted_hoi", "declined", "met")
-YEAR_METRICS = ("target_doan", "target_hoi", "members_targeted")
 
 
 def buckets(day: date | str) -> list[str]:
@@ -74,15 +74,10 @@ async def member_admissions(
 
 
 def bucket_range(bucket: str) -> tuple[str, str]:
-    year = int(bucket[:4])
-    part = bucket[5:]
-    if not part:
-        return f"{year}-01-01", f"{year}-12-31"
-    n = int(part[1])
-    size = 6 if part[0] == "H" else 3
-    first_month, last_month = (n - 1) * size + 1, n * size
-    last_day = {3: 31, 6: 30, 9: 30, 12: 31}[last_month]
-    return f"{year}-{first_month:02d}-01", f"{year}-{last_month:02d}-{last_day}"
+    """First and last local date of a period bucket ("2026", "2026-H1", "2026-Q3")."""
+    period = parse_period(bucket)
+    assert period is not None, bucket
+    return period.first_day.isoformat(), period.last_day.isoformat()
 
 
 # --- the recount: the same figures from the raw rows ----------------------------------------

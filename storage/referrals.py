@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -15,6 +15,7 @@ from storage.clock import Clock, from_db, to_db
 from storage.conversations import ConversationKey
 from storage.db import Database
 from storage.members import Member
+from storage.periods import Period
 from storage.units import SUBTREE
 from storage.validation import Birth, Org, ReferralIn, name_key
 
@@ -166,16 +167,11 @@ class MemberYear:
         return sum(1 for r in self.referrals if r.status is Status.INTRODUCED)
 
 
-def _year_bounds_utc(year: int, tz: ZoneInfo) -> tuple[str, str]:
-    start = datetime(year, 1, 1, tzinfo=tz).astimezone(UTC)
-    end = datetime(year + 1, 1, 1, tzinfo=tz).astimezone(UTC)
-    return to_db(start), to_db(end)
-
-
 async def member_year(db: Database, member_id: int, year: int, tz: ZoneInfo) -> MemberYear:
     """Referrals introduced or admitted in the local year, newest first."""
-    start, end = _year_bounds_utc(year, tz)
-    first, last = f"{year:04d}-01-01", f"{year:04d}-12-31"
+    period = Period(year)
+    start, end = (to_db(moment) for moment in period.utc_bounds(tz))
+    first, last = period.first_day.isoformat(), period.last_day.isoformat()
     sql = f"""SELECT {_COLUMNS} FROM referrals
               WHERE member_id = ?
                 AND ((introduced_at >= ? AND introduced_at < ?)
@@ -392,12 +388,6 @@ async def _count_change(
     await counters.apply(conn, before.unit_id, deltas)
     if met:
         await counters.apply(conn, await _member_unit(conn, before.member_id), met)
-
-
-async def audit_trail(db: Database, referral_id: int) -> list[dict[str, object]]:
-    sql = "SELECT * FROM referral_audit WHERE referral_id = ? ORDER BY id"
-    async with db.read() as conn, conn.execute(sql, (referral_id,)) as cur:
-        return [dict(row) for row in await cur.fetchall()]
 
 
 async def admitted_in_year(db: Database, member_id: int, year: int) -> int:

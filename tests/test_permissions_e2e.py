@@ -130,7 +130,7 @@ async def remove_leader(admin: Person, path: list[str], name: str) -> None:
     await admin.press(texts.BTN_CHOOSE_HERE)
     await admin.press(texts.remove_leader_button(name))
     assert admin.last_answer is not None
-    assert admin.last_answer.get("text") == texts.leader_removed(name, "Chi đoàn thôn Tân Lập")
+    assert admin.last_answer.get("text") == texts.role_removed(name, "leader", "Chi đoàn thôn Tân Lập", Org.DOAN)
 
 
 async def role_rows(bot: RunningBot) -> list[tuple[str, str, str]]:
@@ -851,7 +851,7 @@ async def test_an_admin_link_gives_admin_on_a_subtree_only(
     khoa = w.member["Lý Văn Khoa"]
     await vy.press_data(panel.message_id, f"ap:r:{kp3}:{khoa}")
     assert vy.last_answer is not None
-    assert vy.last_answer.get("text") == texts.leader_removed("Lý Văn Khoa", "Chi đoàn khu phố 3")
+    assert vy.last_answer.get("text") == texts.role_removed("Lý Văn Khoa", "leader", "Chi đoàn khu phố 3", Org.DOAN)
     assert await role_rows(bot) == [
         ("Nguyễn Văn Hùng", "CD-AB-THON1", "leader"),
         ("Tôn Thất Mới", "CD-HL-KP3", "leader"),
