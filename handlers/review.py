@@ -7,7 +7,6 @@ admission date (a short journey); /molai reopens a decision, with a reason, into
 
 from __future__ import annotations
 
-import re
 from datetime import date
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -29,13 +28,12 @@ from handlers.flow import Draft, End, Outcome, Refused, Retry
 from storage import members, referrals, roles, units
 from storage.referrals import Decision, NotAllowed, Referral
 from storage.roles import Actor, Role
-from storage.validation import mask_phone
+from storage.validation import mask_phone, parse_day
 
 ADMISSION = flow.journey("adm")
 REOPEN = flow.journey("reo")
 DATE, REASON = "date", "reason"
 TODAY = "today"
-_DAY = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})$")
 
 
 def _scope(actor: Actor) -> list[int]:
@@ -206,26 +204,22 @@ async def ask_date(update: Update, context: Context, draft: Draft) -> None:
 
 async def take_date(update: Update, context: Context, draft: Draft, text: str) -> Outcome:
     deps = context.deps
-    if text == TODAY:
-        day = deps.today()
-    else:
-        match = _DAY.match(text.strip())
-        try:
-            day = date(int(match[3]), int(match[2]), int(match[1])) if match else None
-        except ValueError:
-            day = None
-        if day is None:
-            return Retry(texts.ADMISSION_DATE_FORMAT)
-    if day > deps.today():
-        return Retry(texts.ADMISSION_IN_FUTURE)
+    try:
+        day = deps.today() if text == TODAY else parse_day(text)
+    except ValueError:
+        return Retry(texts.ADMISSION_DATE_FORMAT)
     actor = await current_actor(update, context)
     referral = await referrals.get(deps.db, int(draft["ref"]))
     if not await _allowed(context, actor, referral):
         return Refused()
     assert referral is not None
-    introduced_on = referral.introduced_at.astimezone(deps.settings.tz).date()
-    if day < introduced_on:
-        return Retry(texts.admission_before_referral(introduced_on.strftime("%d/%m/%Y")))
+    tz = deps.settings.tz
+    problem = referrals.admission_problem(referral, day, deps.today(), tz)
+    if problem == "admission_in_future":
+        return Retry(texts.ADMISSION_IN_FUTURE)
+    if problem == "admission_before_referral":
+        introduced_on = referral.introduced_at.astimezone(tz).strftime("%d/%m/%Y")
+        return Retry(texts.admission_before_referral(introduced_on))
     await flow.cancel(update, context)  # the journey ends before the next card is shown
     await _decide(update, context, actor, referral, Decision.ADMIT, day, on_card=False)
     return End()

@@ -9,7 +9,8 @@ from bot import texts
 from handlers import flow, picker
 from handlers.common import Context, current_actor, parse_id, say
 from handlers.flow import Draft, End, Next, Outcome, Refused, Retry
-from storage import roles, targets, units
+from storage import roles, stats, targets
+from storage.periods import Period
 from storage.roles import Actor, Role
 from storage.targets import TARGET_MAX
 from storage.units import Unit
@@ -33,11 +34,9 @@ async def ask_org(update: Update, context: Context, draft: Draft) -> None:
     deps = context.deps
     year = deps.today().year
     own = await targets.own_targets(deps.db, draft["unit"], year)
-    async with deps.db.read() as conn:
-        unit = await units.get(conn, draft["unit"])
-        target = await targets.subtree_target(conn, draft["unit"], year)
-    name = unit.name if unit else ""
-    overview = texts.target_overview(name, year, own, target.defaulted)
+    found = await stats.figures(deps.db, draft["unit"], Period(year))
+    name = found.unit.name if found else ""
+    overview = texts.target_overview(name, year, own, found.defaulted if found else 0)
     rows = [[(texts.ORG_SHORT[org], org.value) for org in Org]]
     question = texts.ask(f"{overview}\n{texts.ASK_TARGET_ORG}")
     await say(update, context, question, TARGET.keyboard(ORG, draft, rows))
@@ -65,11 +64,10 @@ async def take_value(update: Update, context: Context, draft: Draft, text: str) 
     year, org, value = deps.today().year, Org(draft["org"]), number
     member_id = actor.member.id if actor.member else None
     await targets.set_target(deps.db, draft["unit"], year, org, value, member_id, deps.clock)
-    async with deps.db.read() as conn:
-        unit = await units.get(conn, draft["unit"])
-        total = await targets.subtree_target(conn, draft["unit"], year)
-    name = unit.name if unit else ""
-    await say(update, context, texts.target_saved(name, year, org, value, total.total))
+    found = await stats.figures(deps.db, draft["unit"], Period(year))
+    name = found.unit.name if found else ""
+    total = found.target if found else value
+    await say(update, context, texts.target_saved(name, year, org, value, total))
     return End()
 
 

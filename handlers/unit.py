@@ -31,7 +31,7 @@ async def _send_picture(update: Update, context: Context, unit_id: int) -> None:
         view.admitted,
         view.declined,
         view.pending,
-        view.target.total,
+        view.target,
         view.expected_share,
     )
     rows = [

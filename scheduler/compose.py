@@ -7,9 +7,10 @@ from zoneinfo import ZoneInfo
 
 from bot import texts
 from scheduler.calendar import Kind, Occurrence, ReminderConfig
-from storage import audience, unitview
+from storage import audience, stats, unitview
 from storage.audience import Recipient
 from storage.db import Database
+from storage.periods import Period
 
 NAMES_SHOWN = 10
 SUMMARY_LINES = 15
@@ -46,7 +47,7 @@ async def compose(
             ]
         case Kind.QUARTER_RESULT:
             return [
-                (r.channel, r.user_ref, await _result(db, r, occurrence, day, tz))
+                (r.channel, r.user_ref, await _result(db, r, occurrence, day))
                 for r in await audience.leaders(db)
             ]
         case Kind.SUMMARY:
@@ -75,7 +76,7 @@ async def _warning(
                 days,
                 view.unit.name,
                 view.admitted,
-                view.target.total,
+                view.target,
                 occurrence.period.expected_share,
                 [texts.given_name(n) for n in view.not_met[:NAMES_SHOWN]],
                 len(view.not_met),
@@ -99,21 +100,20 @@ def fit(parts: list[str]) -> str:
     return "\n\n".join(kept)
 
 
-async def _result(
-    db: Database, r: Recipient, occurrence: Occurrence, day: date, tz: ZoneInfo
-) -> str:
+async def _result(db: Database, r: Recipient, occurrence: Occurrence, day: date) -> str:
     parts = []
     for unit_id in r.units:
-        view = await unitview.picture(db, unit_id, day, tz)
-        if view is None:
+        year = await stats.figures(db, unit_id, Period(day.year))
+        quarter = await stats.figures(db, unit_id, occurrence.period)
+        if year is None or quarter is None:
             continue
         parts.append(
             texts.quarter_result(
                 occurrence.label,
-                view.unit.name,
-                await audience.admitted_in(db, unit_id, occurrence.period),
-                view.admitted,
-                view.target.total,
+                year.unit.name,
+                quarter.admitted,
+                year.admitted,
+                year.target,
                 occurrence.period.expected_share,
             )
         )
@@ -132,22 +132,15 @@ async def _summary(
 ) -> str:
     parts = []
     for unit_id in r.units:
-        view = await unitview.picture(db, unit_id, day, tz)
-        if view is None:
+        # The same figures and order (weakest first) as /stats for the year.
+        report = await stats.report(db, unit_id, Period(day.year))
+        if report is None:
             continue
-        rows = []
-        for child in view.children:
-            child_view = await unitview.picture(db, child.id, day, tz)
-            if child_view is not None:
-                rows.append(child_view)
-        # Weakest first: the share of the target reached, then the fewest admissions.
-        rows.sort(key=lambda v: (v.progress if v.progress is not None else 0.0, v.admitted))
         lines = [
-            texts.summary_line(i, v.unit.name, v.admitted, v.target.total)
-            for i, v in enumerate(rows[:SUMMARY_LINES], start=1)
+            texts.summary_line(i, f.unit.name, f.admitted, f.target)
+            for i, f in enumerate(report.children[:SUMMARY_LINES], start=1)
         ]
-        hidden = max(0, len(rows) - SUMMARY_LINES)
-        parts.append(
-            texts.summary(_summary_title(occurrence), view.year, view.unit.name, lines, hidden)
-        )
+        hidden = max(0, len(report.children) - SUMMARY_LINES)
+        title = _summary_title(occurrence)
+        parts.append(texts.summary(title, day.year, report.unit.unit.name, lines, hidden))
     return fit(parts)

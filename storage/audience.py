@@ -6,7 +6,6 @@ import json
 from dataclasses import dataclass
 
 from storage.db import Database
-from storage.periods import Period
 from storage.units import SUBTREE
 
 
@@ -88,16 +87,5 @@ async def unreachable_in(db: Database, unit_id: int) -> int:
         SELECT COUNT(*) FROM members
         WHERE unit_id IN (SELECT id FROM sub) AND unreachable_at IS NOT NULL"""
     async with db.read() as conn, conn.execute(sql, (json.dumps([unit_id]),)) as cur:
-        row = await cur.fetchone()
-    return int(row[0]) if row else 0
-
-
-async def admitted_in(db: Database, unit_id: int, period: Period) -> int:
-    sql = f"""{SUBTREE}
-        SELECT COUNT(*) FROM referrals
-        WHERE unit_id IN (SELECT id FROM sub) AND status = 'admitted'
-          AND admitted_on BETWEEN ? AND ?"""
-    args = (json.dumps([unit_id]), period.first_day.isoformat(), period.last_day.isoformat())
-    async with db.read() as conn, conn.execute(sql, args) as cur:
         row = await cur.fetchone()
     return int(row[0]) if row else 0

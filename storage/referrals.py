@@ -239,6 +239,15 @@ class Decision(StrEnum):
     REOPEN = "reopen"
 
 
+def admission_problem(referral: Referral, day: date, today: date, tz: ZoneInfo) -> str | None:
+    """Why a kết nạp date cannot be right, or None: not in the future, not before the referral."""
+    if day > today:
+        return "admission_in_future"
+    if day < referral.introduced_at.astimezone(tz).date():
+        return "admission_before_referral"
+    return None
+
+
 class NotAllowed(Exception):
     """The referral is no longer in a state that allows this change (someone was faster)."""
 

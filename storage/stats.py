@@ -31,6 +31,7 @@ class Figures:
     pending: int
     target: int
     expected_share: float
+    defaulted: int = 0  # members counting one each because their unit has no target set
 
     @property
     def admitted(self) -> int:
@@ -97,8 +98,18 @@ async def _figures(
             pending=get(unit.id, "pending"),
             target=target,
             expected_share=period.expected_share,
+            defaulted=members - get(unit.id, "members_targeted"),
         )
     return result
+
+
+async def figures(db: Database, unit_id: int, period: Period) -> Figures | None:
+    """One unit's figures (its whole subtree), from the maintained counters."""
+    async with db.read() as conn:
+        unit = await units.get(conn, unit_id)
+        if unit is None:
+            return None
+        return (await _figures(conn, [unit], period))[unit.id]
 
 
 async def report(db: Database, unit_id: int, period: Period) -> Report | None:

@@ -7,11 +7,9 @@ from dataclasses import dataclass
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from storage import targets, units
-from storage.clock import to_db
+from storage import stats, units
 from storage.db import Database
 from storage.periods import Period, expected_share_on
-from storage.targets import Target
 from storage.units import SUBTREE, Unit
 from storage.validation import person_sort_key
 
@@ -27,55 +25,43 @@ class UnitPicture:
     admitted: int
     declined: int
     pending: int
-    target: Target
+    target: int
     expected_share: float
     children: list[Unit]
 
     @property
     def progress(self) -> float | None:
-        return self.admitted / self.target.total if self.target.total else None
+        return self.admitted / self.target if self.target else None
 
 
 async def picture(db: Database, unit_id: int, today: date, tz: ZoneInfo) -> UnitPicture | None:
+    """The year's figures come from the maintained counters (storage/stats.py); only the
+    names of who met 1+1 and who has not are read from the rows."""
     year = Period(today.year)
-    start, end = (to_db(moment) for moment in year.utc_bounds(tz))
+    found = await stats.figures(db, unit_id, year)
+    if found is None:
+        return None
     first, last = year.first_day.isoformat(), year.last_day.isoformat()
-    scope = json.dumps([unit_id])
     async with db.read() as conn:
-        unit = await units.get(conn, unit_id)
-        if unit is None:
-            return None
         sql = f"""{SUBTREE}
             SELECT m.full_name,
                    EXISTS (SELECT 1 FROM referrals r WHERE r.member_id = m.id
                            AND r.status = 'admitted' AND r.admitted_on BETWEEN ? AND ?) AS met
             FROM members m WHERE m.unit_id IN (SELECT id FROM sub) ORDER BY m.id"""
-        async with conn.execute(sql, (scope, first, last)) as cur:
+        async with conn.execute(sql, (json.dumps([unit_id]), first, last)) as cur:
             rows = sorted(await cur.fetchall(), key=lambda r: person_sort_key(r["full_name"]))
-        sql = f"""{SUBTREE}
-            SELECT
-              SUM(introduced_at >= ? AND introduced_at < ?) AS introduced,
-              SUM(status = 'admitted' AND admitted_on BETWEEN ? AND ?) AS admitted,
-              SUM(status = 'declined' AND decided_at >= ? AND decided_at < ?) AS declined,
-              SUM(status = 'introduced') AS pending
-            FROM referrals WHERE unit_id IN (SELECT id FROM sub)"""
-        args = (scope, start, end, first, last, start, end)
-        async with conn.execute(sql, args) as cur:
-            counts = await cur.fetchone()
-        target = await targets.subtree_target(conn, unit_id, year.year)
         kids = await units.children(conn, unit_id)
-    assert counts is not None
     return UnitPicture(
-        unit=unit,
+        unit=found.unit,
         year=year.year,
         members=len(rows),
         met=[row["full_name"] for row in rows if row["met"]],
         not_met=[row["full_name"] for row in rows if not row["met"]],
-        introduced=int(counts["introduced"] or 0),
-        admitted=int(counts["admitted"] or 0),
-        declined=int(counts["declined"] or 0),
-        pending=int(counts["pending"] or 0),
-        target=target,
+        introduced=found.introduced,
+        admitted=found.admitted,
+        declined=found.declined,
+        pending=found.pending,
+        target=found.target,
         expected_share=expected_share_on(today),
         children=kids,
     )

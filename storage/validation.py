@@ -196,6 +196,17 @@ _YEAR = re.compile(r"^\d{4}$")
 OLDEST_YEAR = 1900
 
 
+def parse_day(text: str) -> date:
+    """d/m/yyyy or dd/mm/yyyy (also with - or .); raises date_format or date_invalid."""
+    match = _DATE.match(text.strip())
+    if not match:
+        raise invalid("date_format")
+    try:
+        return date(int(match[3]), int(match[2]), int(match[1]))
+    except ValueError:
+        raise invalid("date_invalid") from None
+
+
 def parse_birth(text: str, today: date) -> Birth:
     """dd/mm/yyyy, d/m/yyyy (also with - or .), or a bare year; never in the future."""
     text = text.strip()
@@ -206,13 +217,11 @@ def parse_birth(text: str, today: date) -> Birth:
         if year < OLDEST_YEAR:
             raise invalid("birth_invalid")
         return Birth(year)
-    match = _DATE.match(text)
-    if not match:
-        raise invalid("birth_format")
     try:
-        day = date(int(match[3]), int(match[2]), int(match[1]))
-    except ValueError:
-        raise invalid("birth_invalid") from None
+        day = parse_day(text)
+    except ValueError as exc:
+        code = "birth_format" if error_code(exc) == "date_format" else "birth_invalid"
+        raise invalid(code) from None
     if day > today:
         raise invalid("birth_in_future")
     if day.year < OLDEST_YEAR:

@@ -113,6 +113,9 @@ async def test_a_reminder_missed_while_down_goes_out_late_once(
     await bot.idle()
     runs = await rows(bot, "SELECT occurrence FROM reminder_runs ORDER BY occurrence")
     assert [r["occurrence"] for r in runs] == ["qres:2026-Q4", "sum:2026-12-31"]
+    # The quarter's result: 1 admitted in Q4, 1 in the year, against 3 (one per member).
+    result = texts.quarter_result("2026-Q4", "Chi đoàn thôn Tân Lập", 1, 1, 3, 1.0)
+    assert result in texts_to(leader)
 
 
 async def rows_exec(bot: RunningBot, sql: str) -> None:
