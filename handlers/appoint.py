@@ -21,7 +21,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 from bot import texts
 from handlers import picker
 from handlers.common import Context, current_actor, notify, parse_button, refuse, say
-from storage import invites, members, roles, units
+from storage import invites, members, roles
 from storage.members import Member
 from storage.roles import Actor, GrantCheck, Role
 from storage.units import Unit
@@ -82,10 +82,8 @@ async def press(update: Update, context: Context) -> None:
     op, (unit_id, member_id) = parsed
     deps = context.deps
     actor = await current_actor(update, context)
-    async with deps.db.read() as conn:
-        unit = await units.get(conn, unit_id)
-        allowed = unit is not None and await roles.covers(conn, actor, unit.id, Role.ADMIN)
-    if unit is None or not allowed:
+    unit = await roles.unit_for(deps.db, actor, unit_id, Role.ADMIN)
+    if unit is None:
         await refuse(update, context)
         return
     if op in "rR":

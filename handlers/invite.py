@@ -55,10 +55,10 @@ async def press_renew(update: Update, context: Context) -> None:
     assert query is not None and query.data is not None
     parsed = parse_button(query.data, "iv", "n", 1)
     actor = await current_actor(update, context)
-    async with context.deps.db.read() as conn:
-        unit = await units.get(conn, parsed[1][0]) if parsed else None
-        allowed = unit is not None and await roles.covers(conn, actor, unit.id, Role.LEADER)
-    if unit is None or not allowed:
+    unit = (
+        await roles.unit_for(context.deps.db, actor, parsed[1][0], Role.LEADER) if parsed else None
+    )
+    if unit is None:
         await refuse(update, context)
         return
     await query.answer()

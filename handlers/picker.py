@@ -109,10 +109,8 @@ async def on_press(update: Update, context: Context) -> None:
     op, (unit_id, page) = parsed
     wanted = PURPOSES[code]
     actor = await current_actor(update, context)
-    async with context.deps.db.read() as conn:
-        unit = await units.get(conn, unit_id)
-        allowed = unit is not None and await roles.covers(conn, actor, unit.id, wanted.need)
-    if unit is None or not allowed:
+    unit = await roles.unit_for(context.deps.db, actor, unit_id, wanted.need)
+    if unit is None:
         await refuse(update, context)
         return
     await query.answer()

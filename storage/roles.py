@@ -82,6 +82,15 @@ async def may(db: Database, actor: Actor, unit_id: int, need: Role) -> bool:
         return await covers(conn, actor, unit_id, need)
 
 
+async def unit_for(db: Database, actor: Actor, unit_id: int, need: Role) -> Unit | None:
+    """The unit, if it exists and the actor holds `need` on it now; None otherwise."""
+    async with db.read() as conn:
+        unit = await units.get(conn, unit_id)
+        if unit is None or not await covers(conn, actor, unit.id, need):
+            return None
+    return unit
+
+
 async def grant(
     conn: aiosqlite.Connection,
     member_id: int,
