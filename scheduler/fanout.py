@@ -99,7 +99,12 @@ async def deliver(
                 )
 
     while not should_stop() and (batch := await reminders.pending(db, occurrence)):
-        await asyncio.gather(*(one(d) for d in batch))
+        # Let every delivery of the batch settle before an error goes up: none is left
+        # half-done ("sending") behind the caller's back.
+        results = await asyncio.gather(*(one(d) for d in batch), return_exceptions=True)
+        errors = [r for r in results if isinstance(r, BaseException)]
+        if errors:
+            raise errors[0]
     if not should_stop():
         await reminders.finish_run(db, occurrence, clock)
     return await reminders.counts(db, occurrence)
@@ -120,7 +125,13 @@ async def _deliver_one(
         if not await reminders.start_sending(db, occurrence, delivery):
             return  # another fan-out of the same occurrence has it
         await pacer.wait_turn(delivery.user_ref)
-        outcome, retry_after = await transport.send(delivery.user_ref, delivery.body)
+        try:
+            outcome, retry_after = await transport.send(delivery.user_ref, delivery.body)
+        except Exception:
+            # No telling whether it arrived: close it as uncertain (never twice), then let
+            # the caller decide what to do with the error.
+            await reminders.finish_delivery(db, occurrence, delivery, "uncertain", clock)
+            raise
         if outcome is Outcome.RETRY and attempt < policy.max_attempts:
             # Not delivered: put it back, so a crash while waiting loses nothing.
             await reminders.finish_delivery(db, occurrence, delivery, "pending", clock)

@@ -15,7 +15,14 @@ from datetime import time, timedelta
 from typing import Any
 
 from telegram import Bot
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
 from telegram.ext import Application, ContextTypes
 
 from bot import texts
@@ -61,6 +68,8 @@ class TelegramTransport:
             return Outcome.UNCERTAIN, 0.0  # it may have arrived: never send it twice
         except NetworkError:
             return Outcome.RETRY, 0.0
+        except TelegramError:  # any other answer of the API (401…): it was not delivered
+            return Outcome.RETRY, 0.0
         return Outcome.SENT, 0.0
 
 
@@ -77,6 +86,7 @@ class Reminders:
     running: dict[str, asyncio.Task[None]] = field(default_factory=dict)
     started: asyncio.Event = field(default_factory=asyncio.Event)
     stopping: bool = False
+    resume_after: float = RESUME_AFTER
     pacer: Pacer = field(init=False)
 
     def __post_init__(self) -> None:
@@ -132,7 +142,7 @@ class Reminders:
         )
 
     async def _fan_out(self, occurrence_id: str) -> None:
-        wait = RESUME_AFTER
+        wait = self.resume_after
         while True:
             try:
                 counts = await deliver(

@@ -9,11 +9,17 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from bot import texts
+from scheduler import jobs
+from scheduler.calendar import ReminderConfig
+from scheduler.fanout import Outcome
+from storage import reminders
 from storage.clock import ManualClock
+from storage.db import Database
 from storage.validation import Org
 from tests.fakebotapi import FakeBotApi
 from tests.harness import Person, RunningBot, refer, rows
@@ -242,3 +248,49 @@ def test_a_long_reminder_is_cut_to_fit_telegram() -> None:
     kept = text.count("Chi đoàn ")
     assert text.endswith(texts.more_units(30 - kept))
     assert fit(parts[:3]) == "\n\n".join(parts[:3])
+
+
+async def test_an_api_refusal_the_transport_does_not_know_is_retried(
+    api: FakeBotApi, bot: RunningBot, clock: ManualClock, branch_with_history: dict[str, Person]
+):
+    tu = branch_with_history["tu"]
+    api.fail_next("sendMessage", status=401, description="Unauthorized", chat_id=tu.user.id)
+    await restart_at(bot, clock, Q4_WARNING)
+    assert texts_to(tu).count(texts.MEMBER_NUDGE) == 1
+    unfinished = await rows(bot, "SELECT occurrence FROM reminder_runs WHERE finished_at IS NULL")
+    assert unfinished == []
+
+
+class _Flaky:
+    """A channel whose first send raises something nobody expected (a stand-in for Zalo)."""
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+        self.failed = False
+
+    async def send(self, user_ref: str, text: str) -> tuple[Outcome, float]:
+        if not self.failed:
+            self.failed = True
+            raise RuntimeError("boom")
+        self.sent.append(user_ref)
+        return Outcome.SENT, 0.0
+
+
+async def test_a_fan_out_stopped_by_an_unexpected_error_resumes(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+):
+    clock = ManualClock(Q4_WARNING)
+    async with Database(tmp_path / "bot.db") as db:
+        recipients = [("telegram", str(n), "nhắc") for n in (1, 2, 3)]
+        await reminders.plan(db, "manual:1:x", "manual", clock.now(), recipients, clock)
+        transport = _Flaky()
+        machinery = jobs.Reminders(db, clock, ReminderConfig(), None, transport)
+        machinery.resume_after = 0.01
+        machinery.started.set()
+        machinery.spawn("manual:1:x")
+        await asyncio.wait_for(machinery.idle(), 10)
+        counts = await reminders.counts(db, "manual:1:x")
+    assert any("interrupted" in r.getMessage() for r in caplog.records)
+    # The one caught mid-send is never resent; the others go out after the restart of the task.
+    assert counts == {"uncertain": 1, "sent": 2}
+    assert sorted(transport.sent) == ["2", "3"]
