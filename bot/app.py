@@ -1,101 +1,151 @@
-"""Builds the Application: the one place where settings, storage and handlers meet."""
+"""Builds and runs the bot: the one place where settings, storage, channels, the HTTP server
+and the reminder scheduler meet. Every channel whose token is set runs, on one database."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import signal
+from datetime import UTC
+from typing import Any, Protocol
 
-from telegram import BotCommand, Update
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-import handlers
-from bot import texts
 from bot.settings import Settings
-from handlers.common import Context, Deps, say
+from handlers.common import Deps
 from scheduler import jobs
-from scheduler.fanout import FanoutPolicy
+from scheduler.fanout import FanoutPolicy, Outcome
 from storage.clock import Clock, SystemClock
 from storage.db import Database
 
 log = logging.getLogger(__name__)
 
-ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+
+class Adapter(Protocol):
+    name: str
+
+    async def prepare(self) -> None: ...  # reach the platform; nothing is received yet
+    async def start(self) -> None: ...  # start receiving
+    async def stop(self) -> None: ...  # stop receiving, finish what is in hand
+    async def close(self) -> None: ...
+    async def deliver(self, user_ref: str, text: str) -> tuple[Outcome, float]: ...
 
 
 def quiet_loggers() -> None:
     """Keep secrets and personal data out of the logs, whoever configures logging.
 
-    httpx logs every request URL, and Telegram's URLs contain the bot token; at DEBUG
-    python-telegram-bot logs that URL too, and whole updates and request parameters (names,
-    phone numbers), so its loggers never go below INFO.
+    httpx logs every request URL, and Telegram's and Zalo's URLs contain the bot token; at
+    DEBUG python-telegram-bot logs that URL too, and whole updates and request parameters
+    (names, phone numbers), so its loggers never go below INFO.
     """
     for name in ("httpx", "httpcore"):
         logging.getLogger(name).setLevel(logging.WARNING)
-    for name in ("telegram", "aiosqlite"):  # aiosqlite logs every SQL parameter at DEBUG
+    for name in ("telegram", "aiosqlite", "apscheduler", "aiohttp.access"):
         logging.getLogger(name).setLevel(logging.INFO)
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)  # paths carry file tokens
 
 
-def build_application(settings: Settings, *, clock: Clock | None = None) -> Application:  # type: ignore[type-arg]
-    quiet_loggers()
-    deps = Deps(Database(settings.database_path), settings, clock or SystemClock())
-    app = (
-        ApplicationBuilder()
-        .token(settings.token)
-        .base_url(settings.telegram_api_base_url)
-        .base_file_url(settings.telegram_file_base_url)
-        .context_types(ContextTypes(context=Context))
-        # Telegram's bulk limit is ~30 messages/s; a 429 is retried after retry_after.
-        .rate_limiter(AIORateLimiter(max_retries=2))
-        # Conversations rely on one update at a time per application.
-        .concurrent_updates(False)
-        .post_init(_post_init)
-        .post_stop(_post_stop)
-        .post_shutdown(_post_shutdown)
-        .build()
-    )
-    app.bot_data["deps"] = deps
-    handlers.register(app)
-    app.add_error_handler(_on_error)
-    return app
+class ChannelTransport:
+    """Reminders go out through the channel of each person."""
+
+    def __init__(self, adapters: dict[str, Adapter]) -> None:
+        self.adapters = adapters
+
+    async def send(self, channel: str, user_ref: str, text: str) -> tuple[Outcome, float]:
+        adapter = self.adapters.get(channel)
+        if adapter is None:  # a person of a channel this bot no longer runs
+            return Outcome.FAILED, 0.0
+        return await adapter.deliver(user_ref, text)
 
 
-async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
-    deps: Deps = app.bot_data["deps"]
-    await deps.db.open()
-    await app.bot.set_my_commands([BotCommand(name, text) for name, text in texts.COMMANDS])
-    config = deps.settings.reminders
-    machinery = jobs.Reminders(
-        deps.db,
-        deps.clock,
-        config,
-        deps.settings,
-        jobs.TelegramTransport(app.bot),
-        FanoutPolicy(per_second=config.delivery.per_second),
-    )
-    jobs.install(app, machinery)
-    log.info("bot @%s ready, database %s", app.bot.username, deps.db.path)
+class Runtime:
+    """Everything one `motcongmot run` process holds, with an explicit start and stop."""
 
+    def __init__(self, settings: Settings, *, clock: Clock | None = None) -> None:
+        quiet_loggers()
+        self.settings = settings
+        self.deps = Deps(Database(settings.database_path), settings, clock or SystemClock())
+        self.adapters: dict[str, Adapter] = {}
+        self.web: Any = None
+        if settings.webhook_listen:
+            from bot.web import WebServer
 
-async def _post_stop(app: Application) -> None:  # type: ignore[type-arg]
-    if "reminders" in app.bot_data:
-        await jobs.reminders_of(app).stop()
+            self.web = WebServer(settings)
+            if settings.public_base_url:
+                self.deps.files = self.web.shelf
+        if settings.telegram_bot_token is not None:
+            from bot.channels.telegram import TelegramChannel
 
+            self.adapters["telegram"] = TelegramChannel(self.deps)
+        if settings.zalo_bot_token is not None:
+            from bot.channels.zalo import ZaloChannel
 
-async def _post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
-    deps: Deps = app.bot_data["deps"]
-    await deps.db.close()
+            self.adapters["zalo"] = ZaloChannel(self.deps, self.web)
+        self.deps.channels = dict(self.adapters)  # type: ignore[arg-type]
+        self.scheduler = AsyncIOScheduler(timezone=UTC)
+        self.reminders: jobs.Reminders | None = None
 
+    @property
+    def telegram(self) -> Any:
+        return self.adapters.get("telegram")
 
-async def _on_error(update: object, context: Context) -> None:
-    # Only the update id and the error type: updates carry names and phone numbers.
-    update_id = update.update_id if isinstance(update, Update) else None
-    log.error(
-        "error while handling update %s: %s",
-        update_id,
-        type(context.error).__name__,
-        exc_info=context.error,
-    )
-    if isinstance(update, Update) and update.effective_chat is not None:
+    @property
+    def zalo(self) -> Any:
+        return self.adapters.get("zalo")
+
+    async def start(self) -> None:
+        deps = self.deps
+        await deps.db.open()
         try:
-            await say(update, context, texts.ERROR)
-        except Exception:  # the network may be what failed
-            log.warning("could not tell the user about the error")
+            for adapter in self.adapters.values():
+                await adapter.prepare()
+            if self.web is not None:
+                await self.web.start()
+            config = deps.settings.reminders
+            self.reminders = jobs.Reminders(
+                deps.db,
+                deps.clock,
+                config,
+                deps.settings,
+                ChannelTransport(self.adapters),
+                FanoutPolicy(per_second=config.delivery.per_second),
+            )
+            deps.reminders = self.reminders
+            jobs.install(self.scheduler, self.reminders)
+            self.scheduler.start()
+            for adapter in self.adapters.values():
+                await adapter.start()
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def stop(self) -> None:
+        for adapter in self.adapters.values():
+            try:
+                await adapter.stop()
+            except Exception:
+                log.exception("%s: could not stop cleanly", adapter.name)
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        if self.reminders is not None:
+            await self.reminders.stop()
+        if self.web is not None:
+            await self.web.stop()
+        for adapter in self.adapters.values():
+            try:
+                await adapter.close()
+            except Exception:
+                log.exception("%s: could not close cleanly", adapter.name)
+        await self.deps.db.close()
+
+    async def run(self) -> None:
+        """Until SIGINT or SIGTERM."""
+        stopping = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stopping.set)
+        await self.start()
+        try:
+            await stopping.wait()
+        finally:
+            await self.stop()

@@ -10,9 +10,8 @@ import sqlite3
 import sys
 from pathlib import Path
 
-from telegram.error import TelegramError
-
 from bot import texts
+from bot.channels import ChannelUnavailable
 from bot.settings import ConfigError, Settings, StorageSettings, load_settings
 from storage import counters, units
 from storage.db import Database, MigrationError
@@ -29,7 +28,7 @@ def configure_logging(level: str) -> None:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="motcongmot", description="Trợ lý phong trào 1+1")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("run", help="chạy bot (long polling)")
+    sub.add_parser("run", help="chạy bot trên mọi kênh đã đặt mã (Telegram, Zalo)")
     imp = sub.add_parser("import-units", help="nạp cây đơn vị từ tệp CSV")
     imp.add_argument("file", type=Path)
     exp = sub.add_parser("export-units", help="xuất cây đơn vị ra CSV")
@@ -82,8 +81,8 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
-    except TelegramError as exc:  # a revoked token, Telegram out of reach at startup
-        print(texts.telegram_problem(type(exc).__name__, str(exc)), file=sys.stderr)
+    except ChannelUnavailable as exc:  # a revoked token, a platform out of reach at startup
+        print(texts.channel_problem(exc.channel, exc.refused, exc.kind), file=sys.stderr)
         return 1
     return 2
 
@@ -93,11 +92,10 @@ def _run() -> int:
     os.environ.setdefault("PTB_TIMEDELTA", "1")
     settings = load_settings(Settings)
     configure_logging(settings.log_level)
-    from bot.app import ALLOWED_UPDATES, build_application
+    from bot.app import Runtime
 
-    app = build_application(settings)
     print(texts.STARTING, file=sys.stderr)
-    app.run_polling(allowed_updates=ALLOWED_UPDATES)
+    asyncio.run(Runtime(settings).run())
     return 0
 
 
@@ -183,7 +181,7 @@ async def _check(settings: StorageSettings) -> int:
 
 async def _invite_link(settings: Settings, code: str, bot_username: str) -> int:
     from handlers.common import Deps
-    from storage import invites
+    from storage import codes, invites
     from storage.clock import SystemClock
 
     async with Database(settings.database_path) as db:
@@ -192,6 +190,9 @@ async def _invite_link(settings: Settings, code: str, bot_username: str) -> int:
         if unit is None:
             print(texts.unit_missing(code), file=sys.stderr)
             return 1
-        payload = invites.unit_payload(Deps(db, settings, SystemClock()).link_secret, unit)
-    print(texts.invite_link(unit.name, invites.link(bot_username or "<ten_bot>", payload)))
+        secret = Deps(db, settings, SystemClock()).link_secret
+        payload = invites.unit_payload(secret, unit)
+        invite_code = await invites.remember_unit_code(db, secret, unit)
+    link = invites.link(bot_username or "<ten_bot>", payload)
+    print(texts.invite_link(unit.name, link, codes.display(invite_code)))
     return 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -15,7 +15,10 @@ from storage.validation import AgePolicy, AgeRange, Org
 
 TELEGRAM_API = "https://api.telegram.org/bot"
 TELEGRAM_FILES = "https://api.telegram.org/file/bot"
+ZALO_API = "https://bot-api.zaloplatforms.com/bot"
 _TOKEN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{20,}$")
+_ZALO_TOKEN = re.compile(r"^[0-9]{3,}:[A-Za-z0-9_-]{8,}$")
+_ADMIN = re.compile(r"^(?:(telegram):)?([0-9]{1,20})$|^(zalo):([0-9A-Za-z]{6,64})$")
 
 
 class StorageSettings(BaseSettings):
@@ -51,10 +54,20 @@ class StorageSettings(BaseSettings):
 
 
 class Settings(StorageSettings):
-    telegram_bot_token: SecretStr
+    # Every channel whose token is set runs; at least one must be.
+    telegram_bot_token: SecretStr | None = None
     telegram_api_base_url: str = TELEGRAM_API
     telegram_file_base_url: str = TELEGRAM_FILES
-    admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    zalo_bot_token: SecretStr | None = None
+    zalo_api_base_url: str = ZALO_API
+    zalo_mode: Literal["polling", "webhook"] = "polling"
+    zalo_webhook_secret: SecretStr | None = None
+    # host:port of the bot's own HTTP server (Zalo webhook, files by link).
+    webhook_listen: str | None = None
+    # How the internet reaches that server, e.g. https://bot.tinhdoan.vn
+    public_base_url: str | None = None
+    # 123456789 (Telegram) or zalo:6ede9afa66b88fe6d6a9, comma-separated.
+    admin_ids: Annotated[list[str], NoDecode] = Field(default_factory=list)
     # TOML file that changes the reminder calendar (see README); defaults when not set.
     reminders_file: Path | None = None
     # Secret behind invite links; derived from the bot token when not set.
@@ -67,32 +80,82 @@ class Settings(StorageSettings):
 
     @field_validator("telegram_bot_token")
     @classmethod
-    def _token_shape(cls, value: SecretStr) -> SecretStr:
+    def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
         if not _TOKEN.match(value.get_secret_value().strip()):
             raise ValueError("token_shape")
         return SecretStr(value.get_secret_value().strip())
 
-    @field_validator("telegram_api_base_url", "telegram_file_base_url")
+    @field_validator("zalo_bot_token")
+    @classmethod
+    def _zalo_token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        if not _ZALO_TOKEN.match(value.get_secret_value().strip()):
+            raise ValueError("zalo_token_shape")
+        return SecretStr(value.get_secret_value().strip())
+
+    @field_validator("zalo_webhook_secret")
+    @classmethod
+    def _secret_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        if not 8 <= len(value.get_secret_value()) <= 256:
+            raise ValueError("webhook_secret_shape")
+        return value
+
+    @field_validator("telegram_api_base_url", "telegram_file_base_url", "zalo_api_base_url")
     @classmethod
     def _url(cls, value: str) -> str:
         if not re.match(r"^https?://[^\s/]+", value):
             raise ValueError("url_shape")
         return value
 
+    @field_validator("public_base_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError("url_shape")
+        return value.rstrip("/")
+
+    @field_validator("webhook_listen")
+    @classmethod
+    def _listen(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        host, _, port = value.rpartition(":")
+        if not host or not port.isdigit() or not 0 <= int(port) < 65536:
+            raise ValueError("listen_shape")
+        return value
+
     @field_validator("admin_ids", mode="before")
     @classmethod
     def _ids(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            parts = [p.strip() for p in value.split(",") if p.strip()]
-            if not all(re.fullmatch(r"\d+", p) for p in parts):
+        parts = value.split(",") if isinstance(value, str) else list(value)
+        found = []
+        for part in (str(p).strip() for p in parts):
+            match = _ADMIN.match(part)
+            if not part:
+                continue
+            if match is None:
                 raise ValueError("admin_ids_shape")
-            return [int(p) for p in parts]
-        return value
+            found.append(f"telegram:{match[2]}" if match[2] else f"zalo:{match[4]}")
+        return found
 
     @model_validator(mode="after")
     def _ranges(self) -> Settings:
         if self.doan_age_min > self.doan_age_max or self.hoi_age_min > self.hoi_age_max:
             raise ValueError("age_range_order")
+        if self.telegram_bot_token is None and self.zalo_bot_token is None:
+            raise ValueError("no_channel")
+        if self.zalo_bot_token is not None and self.zalo_mode == "webhook":
+            if self.zalo_webhook_secret is None:
+                raise ValueError("zalo_webhook_needs_secret")
+            if not (self.public_base_url and self.webhook_listen):
+                raise ValueError("webhook_needs_server")
         return self
 
     @field_validator("reminders_file")
@@ -120,7 +183,25 @@ class Settings(StorageSettings):
 
     @property
     def token(self) -> str:
+        assert self.telegram_bot_token is not None
         return self.telegram_bot_token.get_secret_value()
+
+    @property
+    def first_token(self) -> SecretStr:
+        """What invite links are derived from when LINK_SECRET is not set."""
+        found = self.telegram_bot_token or self.zalo_bot_token
+        assert found is not None
+        return found
+
+    @property
+    def secrets(self) -> list[str]:
+        """Every configured secret: none of them may ever reach a log line."""
+        values = [self.telegram_bot_token, self.zalo_bot_token, self.zalo_webhook_secret]
+        values.append(self.link_secret)
+        found = [v.get_secret_value() for v in values if v is not None]
+        # A token's secret half on its own too: URLs and messages may carry only that part.
+        found += [v.split(":", 1)[1] for v in found if ":" in v]
+        return [v for v in found if len(v) >= 6]
 
 
 class ConfigError(Exception):

@@ -22,28 +22,57 @@ STATUS = {
     "withdrawn": "đã rút",
 }
 
-# --- commands shown in Telegram's menu (setMyCommands) ---------------------------------------
+# --- commands: menu descriptions and /help lines (which command is whose: handlers/commands.py)
 
-COMMANDS = [
-    ("start", "Bắt đầu, ghi danh vào chi đoàn"),
-    ("gioithieu", "Ghi tên thanh niên đồng chí giới thiệu"),
-    ("cuatoi", "Xem kết quả 1+1 của tôi"),
-    ("help", "Hướng dẫn sử dụng"),
-    ("huy", "Hủy việc đang làm dở"),
-    ("xoadulieu", "Xóa dữ liệu của tôi"),
-]
-# Added to the menu of a leader's or admin's own chat when they receive the role.
-LEADER_COMMANDS = [
-    ("duyet", "Xét kết nạp thanh niên được giới thiệu"),
-    ("donvi", "Tình hình 1+1 của đơn vị"),
-    ("stats", "Thống kê, biểu đồ theo kỳ"),
-    ("xuat", "Báo cáo Excel để kiểm tra"),
-    ("chitieu", "Đặt chỉ tiêu năm"),
-    ("moi", "Đường dẫn mời đoàn viên"),
-    ("nhacnho", "Nhắc đoàn viên chưa đạt 1+1"),
-    ("lichnhac", "Lịch nhắc việc"),
-]
-ADMIN_COMMANDS = [("bonhiem", "Bổ nhiệm, gỡ bí thư")]
+MENU_WORDS = {
+    "start": "Bắt đầu, ghi danh vào chi đoàn",
+    "gioithieu": "Ghi tên thanh niên đồng chí giới thiệu",
+    "cuatoi": "Xem kết quả 1+1 của tôi",
+    "help": "Hướng dẫn sử dụng",
+    "huy": "Hủy việc đang làm dở",
+    "xoadulieu": "Xóa dữ liệu của tôi",
+    "duyet": "Xét kết nạp thanh niên được giới thiệu",
+    "donvi": "Tình hình 1+1 của đơn vị",
+    "stats": "Thống kê, biểu đồ theo kỳ",
+    "xuat": "Báo cáo Excel để kiểm tra",
+    "chitieu": "Đặt chỉ tiêu năm",
+    "moi": "Đường dẫn, mã mời đoàn viên",
+    "nhacnho": "Nhắc đoàn viên chưa đạt 1+1",
+    "lichnhac": "Lịch nhắc việc",
+    "bonhiem": "Bổ nhiệm, gỡ bí thư",
+}
+HELP_LINES = {
+    "start": "/start – ghi danh vào chi đoàn, chi hội",
+    "gioithieu": "/gioithieu – ghi tên thanh niên đồng chí giới thiệu",
+    "cuatoi": "/cuatoi – xem kết quả 1+1 của tôi",
+    "huy": "/huy – hủy việc đang làm dở",
+    "xoadulieu": "/xoadulieu – xóa mọi dữ liệu của tôi",
+    "duyet": "/duyet – xét kết nạp các thanh niên được giới thiệu",
+    "donvi": "/donvi – tình hình 1+1 của đơn vị",
+    "chitieu": "/chitieu – đặt chỉ tiêu năm",
+    "moi": "/moi – đường dẫn, mã mời đoàn viên (/moi moi: đổi đường dẫn)",
+    "molai": "/molai <số> – mở lại một giới thiệu đã quyết định",
+    "nhacnho": "/nhacnho – nhắc ngay đoàn viên chưa đạt 1+1",
+    "lichnhac": "/lichnhac – lịch nhắc việc",
+    "stats": "/stats [kỳ] [mã] – thống kê, biểu đồ (kỳ: 2026, 2026-H1, 2026-Q3)",
+    "xuat": "/xuat [kỳ] [mã] – báo cáo Excel để kiểm tra",
+    "bonhiem": "/bonhiem – bổ nhiệm, gỡ bí thư; tạo link quản trị",
+}
+HELP_INTRO = (
+    'Phong trào "1+1": mỗi đoàn viên, hội viên giới thiệu ít nhất một thanh niên '
+    "được kết nạp vào Đoàn hoặc Hội trong năm."
+)
+HELP_SECTION = {"leader": "Bí thư, chi hội trưởng:", "admin": "Quản trị:"}
+
+
+def help_text(sections: list[tuple[str, list[str]]]) -> str:
+    """/help: the intro, then each section's lines (members' first, untitled)."""
+    parts = [HELP_INTRO]
+    for section, lines in sections:
+        title = HELP_SECTION.get(section)
+        parts.append("\n".join([title, *lines] if title else lines))
+    return "\n\n".join(parts)
+
 
 # --- buttons ---------------------------------------------------------------------------------
 
@@ -67,19 +96,24 @@ MENU = (
     "/cuatoi – xem những người đã giới thiệu và kết quả 1+1\n"
     "/help – hướng dẫn"
 )
-HELP = (
-    'Phong trào "1+1": mỗi đoàn viên, hội viên giới thiệu ít nhất một thanh niên '
-    "được kết nạp vào Đoàn hoặc Hội trong năm.\n\n"
-    "/start – ghi danh vào chi đoàn, chi hội\n"
-    "/gioithieu – ghi tên thanh niên đồng chí giới thiệu\n"
-    "/cuatoi – xem kết quả 1+1 của tôi\n"
-    "/huy – hủy việc đang làm dở\n"
-    "/xoadulieu – xóa mọi dữ liệu của tôi"
-)
 UNKNOWN = "Tôi chưa hiểu ý đồng chí. Gõ /help để xem các lệnh."
 UNKNOWN_IN_CONVERSATION = "Tôi chưa hiểu. Đồng chí trả lời câu hỏi trên, hoặc gõ /huy để hủy."
 IN_PROGRESS = "Đồng chí đang làm dở một việc. Trả lời câu hỏi dưới đây, hoặc gõ /huy để hủy."
 USE_BUTTONS = "Đồng chí chọn bằng các nút bên dưới nhé."
+USE_NUMBERS = "Đồng chí trả lời bằng một số trong danh sách trên nhé."
+CHART_CAPTION = "Biểu đồ kết nạp theo đơn vị"
+ONLY_TEXT = "Tôi chỉ đọc được tin nhắn chữ. Đồng chí gõ «menu» để xem các việc có thể làm."
+NEWCOMER_MENU = (
+    'Phong trào "1+1": mỗi đoàn viên, hội viên giới thiệu ít nhất một thanh niên '
+    "vào Đoàn hoặc Hội trong năm.\n"
+    "Để tham gia: nhắn «start» kèm mã mời của chi đoàn (ví dụ: start ABCD-EFGH), "
+    "hoặc chọn:"
+)
+MEMBER_MENU = "Đồng chí muốn làm gì? Trả lời bằng số:"
+CODE_UNKNOWN = "Mã này không đúng hoặc đã hết hiệu lực. Đồng chí kiểm tra lại, hoặc chọn đơn vị."
+ASK_MEMBER_PHONE_TYPED = (
+    "Đồng chí có muốn để lại số điện thoại để chi đoàn liên hệ? Gõ số điện thoại, hoặc chọn:"
+)
 STALE_BUTTON = "Nút này đã cũ, không còn dùng được."
 CANCELLED = "Đã hủy, không có gì được lưu."
 NOTHING_TO_CANCEL = "Không có việc gì đang làm dở."
@@ -249,13 +283,34 @@ _CONFIG_FIELDS = {
     "link_secret": "LINK_SECRET",
     "reminders_file": "REMINDERS_FILE",
     "log_level": "LOG_LEVEL",
+    "zalo_bot_token": "ZALO_BOT_TOKEN",
+    "zalo_api_base_url": "ZALO_API_BASE_URL",
+    "zalo_mode": "ZALO_MODE",
+    "zalo_webhook_secret": "ZALO_WEBHOOK_SECRET",
+    "webhook_listen": "WEBHOOK_LISTEN",
+    "public_base_url": "PUBLIC_BASE_URL",
+}
+# Problems of the whole configuration rather than one variable: what to name.
+_CONFIG_WHOLE = {
+    "age_range_order": "AGE_MIN/AGE_MAX",
+    "no_channel": "TELEGRAM_BOT_TOKEN hoặc ZALO_BOT_TOKEN",
+    "zalo_webhook_needs_secret": "ZALO_WEBHOOK_SECRET",
+    "webhook_needs_server": "PUBLIC_BASE_URL và WEBHOOK_LISTEN",
 }
 _CONFIG_PROBLEMS = {
     "missing": "chưa đặt (đặt biến môi trường hoặc ghi vào tệp .env)",
     "token_shape": "không đúng dạng mã bot của BotFather (số:chuỗi ký tự)",
     "url_shape": "phải là địa chỉ http:// hoặc https://",
     "timezone_unknown": "múi giờ không có, ví dụ đúng: Asia/Ho_Chi_Minh",
-    "admin_ids_shape": "phải là các số định danh Telegram cách nhau bởi dấu phẩy",
+    "admin_ids_shape": (
+        "phải là các số định danh Telegram hoặc zalo:<mã Zalo>, cách nhau bởi dấu phẩy"
+    ),
+    "zalo_token_shape": "không đúng dạng mã bot Zalo (số:chuỗi ký tự)",
+    "webhook_secret_shape": "phải dài từ 8 đến 256 ký tự",
+    "listen_shape": "phải có dạng máy:cổng, ví dụ 0.0.0.0:8080",
+    "no_channel": "chưa đặt (cần ít nhất một kênh: Telegram hoặc Zalo)",
+    "zalo_webhook_needs_secret": "chưa đặt (bắt buộc khi ZALO_MODE=webhook)",
+    "webhook_needs_server": "chưa đặt (bắt buộc khi ZALO_MODE=webhook)",
     "log_level_unknown": "chỉ nhận DEBUG, INFO, WARNING hoặc ERROR",
     "age_range_order": "tuổi tối thiểu lớn hơn tuổi tối đa",
     "reminders_file_invalid": "không đọc được tệp lịch nhắc (TOML) hoặc có mục sai",
@@ -265,9 +320,9 @@ _CONFIG_PROBLEMS = {
 def config_problem(error: dict[str, Any]) -> str:
     """One line per problem; never echoes the value (it may be the bot token)."""
     field = str(error["loc"][0]) if error.get("loc") else ""
-    name = _CONFIG_FIELDS.get(field, field.upper() or "AGE_MIN/AGE_MAX")
     message = str(error.get("msg", ""))
     code = error["type"] if error["type"] == "missing" else message.removeprefix("Value error, ")
+    name = _CONFIG_FIELDS.get(field, field.upper() or _CONFIG_WHOLE.get(code, "?"))
     problem = _CONFIG_PROBLEMS.get(code)
     if problem is None:
         problem = "giá trị không hợp lệ" if field else _CONFIG_PROBLEMS.get(code, code)
@@ -304,8 +359,8 @@ def unit_missing(code: str) -> str:
     return f"Không có đơn vị mã {code}."
 
 
-def invite_link(unit_name: str, link: str) -> str:
-    return f"Đường dẫn mời vào {unit_name}:\n{link}"
+def invite_link(unit_name: str, link: str, code: str) -> str:
+    return f"Đường dẫn mời vào {unit_name}:\n{link}\n{_code_line(code)}"
 
 
 def database_problem(detail: str) -> str:
@@ -359,15 +414,20 @@ def picker_title(title: str, unit_name: str) -> str:
     return f"{title}\nĐơn vị: {unit_name}"
 
 
-def member_invite(unit_name: str, link: str) -> str:
-    return (
-        f"Đường dẫn mời đoàn viên, hội viên vào {unit_name}:\n{link}\n"
-        "Gửi vào nhóm của đơn vị; ai mở sẽ ghi danh thẳng vào đơn vị này."
-    )
+def _code_line(code: str) -> str:
+    return f"Mã mời: {code} (trên Zalo, nhắn cho bot: start {code})"
 
 
-def invite_renewed(unit_name: str, link: str) -> str:
-    return f"Đường dẫn cũ đã bị hủy.\n{member_invite(unit_name, link)}"
+def member_invite(unit_name: str, link: str | None, code: str) -> str:
+    if link is None:
+        head = f"Mã mời đoàn viên, hội viên vào {unit_name}: {code}\nNhắn cho bot: start {code}"
+    else:
+        head = f"Đường dẫn mời đoàn viên, hội viên vào {unit_name}:\n{link}\n{_code_line(code)}"
+    return f"{head}\nGửi vào nhóm của đơn vị; ai dùng sẽ ghi danh thẳng vào đơn vị này."
+
+
+def invite_renewed(unit_name: str, link: str | None, code: str) -> str:
+    return f"Đường dẫn và mã cũ đã bị hủy.\n{member_invite(unit_name, link, code)}"
 
 
 def appoint_panel(unit_name: str, leaders: list[str], admins: list[str] | None = None) -> str:
@@ -394,11 +454,16 @@ def role_title(role: str, org: Org) -> str:
     return LEADER_NAME[org] if role == "leader" else ROLE_NAME[role]
 
 
-def grant_link(role: str, unit_name: str, link: str, org: Org = Org.DOAN) -> str:
-    return (
+def grant_link(
+    role: str, unit_name: str, link: str | None, org: Org = Org.DOAN, code: str | None = None
+) -> str:
+    text = (
         f"Đường dẫn bổ nhiệm {role_title(role, org)} {unit_name}"
-        f" (dùng một lần, hết hạn sau 7 ngày):\n{link}"
+        f" (dùng một lần, hết hạn sau 7 ngày):\n{link or ''}"
     )
+    if code is not None:
+        text += f"\nMã bổ nhiệm: {code} (trên Zalo, nhắn cho bot: start {code})"
+    return text
 
 
 def grant_welcome(role: str, unit_name: str, org: Org = Org.DOAN) -> str:
@@ -538,20 +603,6 @@ def met_title(count: int) -> str:
 
 BTN_NOT_MET = "👥 Chưa đạt 1+1"
 BTN_MET = "🏅 Đã đạt 1+1"
-
-LEADER_HELP = (
-    "\n\nBí thư, chi hội trưởng:\n"
-    "/duyet – xét kết nạp các thanh niên được giới thiệu\n"
-    "/donvi – tình hình 1+1 của đơn vị\n"
-    "/chitieu – đặt chỉ tiêu năm\n"
-    "/moi – đường dẫn mời đoàn viên (/moi moi: đổi đường dẫn)\n"
-    "/molai <số> – mở lại một giới thiệu đã quyết định\n"
-    "/nhacnho – nhắc ngay đoàn viên chưa đạt 1+1\n"
-    "/lichnhac – lịch nhắc việc\n"
-    "/stats [kỳ] [mã] – thống kê, biểu đồ (kỳ: 2026, 2026-H1, 2026-Q3)\n"
-    "/xuat [kỳ] [mã] – báo cáo Excel để kiểm tra"
-)
-ADMIN_HELP = "\n\nQuản trị:\n/bonhiem – bổ nhiệm, gỡ bí thư; tạo link quản trị"
 
 
 # --- reminders -------------------------------------------------------------------------------
@@ -834,8 +885,14 @@ def file_problem(path: str, reason: str) -> str:
     return f"Không dùng được tệp/thư mục {path}: {reason}."
 
 
-def telegram_problem(kind: str, detail: str) -> str:
-    return f"Không kết nối được Bot API ({kind}): {detail}. Kiểm tra mã bot và mạng."
+_CHANNEL_TOKEN = {"telegram": "TELEGRAM_BOT_TOKEN", "zalo": "ZALO_BOT_TOKEN"}
+
+
+def channel_problem(channel: str, refused: bool, kind: str) -> str:
+    """The bot could not start on a channel; never the token, never the API's own words."""
+    if refused:
+        return f"{channel.title()} từ chối {_CHANNEL_TOKEN.get(channel, channel)}: kiểm tra mã bot."
+    return f"Không kết nối được {channel.title()} Bot API ({kind}). Kiểm tra mạng và địa chỉ API."
 
 
 # --- picker titles ---------------------------------------------------------------------------

@@ -1,44 +1,38 @@
-"""What every handler shares: its dependencies, the context type, who is talking."""
+"""What every handler shares: its dependencies, who is talking, how to reach others."""
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
-
-from telegram import (
-    InlineKeyboardMarkup,
-    Message,
-    ReplyKeyboardMarkup,
-    ReplyKeyboardRemove,
-    Update,
-)
-from telegram.error import BadRequest, Forbidden
-from telegram.ext import CallbackContext, ExtBot
+from typing import Any
 
 from bot import texts
 from bot.settings import Settings
+from handlers.chat import Channel, Turn, parse_address
 from storage import members, roles
 from storage.clock import Clock, local_today
-from storage.conversations import ConversationKey
 from storage.db import Database
 from storage.members import Member
 from storage.roles import Actor
 from storage.validation import AgePolicy
 
-CHANNEL = "telegram"
+log = logging.getLogger(__name__)
 _ID = "([0-9]{1,9})"  # ASCII digits only, and small enough for SQLite's INTEGER
-ReplyMarkup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
 
 
-@dataclass(frozen=True)
+@dataclass
 class Deps:
-    """The application's long-lived parts, kept in bot_data (never persisted)."""
+    """The application's long-lived parts, shared by every channel."""
 
     db: Database
     settings: Settings
     clock: Clock
+    channels: dict[str, Channel] = field(default_factory=dict)
+    reminders: Any = None  # scheduler.jobs.Reminders, once started
+    files: Any = None  # bot.web.FileShelf, when the HTTP server can serve files
 
     @property
     def ages(self) -> AgePolicy:
@@ -49,63 +43,53 @@ class Deps:
 
     @property
     def link_secret(self) -> bytes:
-        secret = self.settings.link_secret or self.settings.telegram_bot_token
+        secret = self.settings.link_secret or self.settings.first_token
         return hashlib.sha256(b"motcongmot-links:" + secret.get_secret_value().encode()).digest()
 
-
-class Context(CallbackContext[ExtBot[None], dict, dict, dict]):
-    @property
-    def deps(self) -> Deps:
-        return self.application.bot_data["deps"]
-
-
-def conversation_key(update: Update) -> ConversationKey:
-    chat, user = update.effective_chat, update.effective_user
-    assert chat is not None and user is not None
-    return ConversationKey(CHANNEL, str(chat.id), str(user.id))
+    def start_link(self, payload: str) -> str | None:
+        """The Telegram link that opens the bot with `payload`, when Telegram runs."""
+        for channel in self.channels.values():
+            link = channel.start_link(payload)
+            if link:
+                return link
+        return None
 
 
-def user_ref(update: Update) -> str:
-    assert update.effective_user is not None
-    return str(update.effective_user.id)
+async def current_member(turn: Turn) -> Member | None:
+    return await members.member_of(turn.deps.db, turn.who.channel, turn.who.user_ref)
 
 
-async def current_member(update: Update, context: Context) -> Member | None:
-    return await members.member_of(context.deps.db, CHANNEL, user_ref(update))
-
-
-async def say(
-    update: Update, context: Context, text: str, markup: ReplyMarkup | None = None
-) -> Message:
-    chat = update.effective_chat
-    assert chat is not None
-    return await context.bot.send_message(chat.id, text, reply_markup=markup)
-
-
-REMOVE_KEYBOARD = ReplyKeyboardRemove()
-
-
-async def current_actor(update: Update, context: Context) -> Actor:
+async def current_actor(turn: Turn) -> Actor:
     """The user and their roles as of now: every permission check starts here."""
-    deps = context.deps
-    return await roles.load_actor(deps.db, CHANNEL, user_ref(update), deps.settings.admin_ids)
+    deps = turn.deps
+    return await roles.load_actor(
+        deps.db, turn.who.channel, turn.who.user_ref, deps.settings.admin_ids
+    )
 
 
-async def refuse(update: Update, context: Context) -> None:
+async def refuse(turn: Turn) -> None:
     """A forged, replayed or outdated press: say no, change nothing, show nothing."""
-    if update.callback_query is not None:
-        await update.callback_query.answer(texts.NO_PERMISSION)
+    if turn.pressed:
+        await turn.out.toast(texts.NO_PERMISSION)
     else:
-        await say(update, context, texts.NO_PERMISSION)
+        await turn.say(texts.NO_PERMISSION)
 
 
-async def notify(context: Context, user_ref_: str, text: str) -> bool:
-    """Tell another user something; False if they cannot be reached (e.g. blocked the bot)."""
-    try:
-        await context.bot.send_message(int(user_ref_), text)
-    except (Forbidden, BadRequest):
+async def notify(deps: Deps, channel: str, user_ref: str, text: str) -> bool:
+    """Tell another person something on their own channel; False if they cannot be reached."""
+    found = deps.channels.get(channel)
+    if found is None:
+        log.warning("no running %s channel to reach a person", channel)
         return False
-    return True
+    return await found.send_text(user_ref, text)
+
+
+async def notify_address(deps: Deps, address: str, text: str) -> bool:
+    return await notify(deps, *parse_address(address), text)
+
+
+async def notify_member(deps: Deps, member: Member, text: str) -> bool:
+    return await notify(deps, member.channel, member.user_ref, text)
 
 
 def parse_id(text: str) -> int | None:

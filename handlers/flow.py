@@ -1,7 +1,7 @@
 """A small conversation engine whose state lives in SQLite.
 
 A journey is a set of named steps; each step asks its question and takes an answer (text,
-a button, a shared contact). The step the user is on and their answers so far are saved
+a choice, a shared phone). The step the user is on and their answers so far are saved
 *before* the next question goes out, so a restart, or a crash, resumes where they were, and
 the last write of a journey (the member, the referral) ends the conversation in the same
 transaction. One user has at most one journey at a time.
@@ -11,15 +11,11 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Awaitable, Callable
-from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import BadRequest
-
 from bot import texts
-from handlers.common import REMOVE_KEYBOARD, Context, conversation_key, say
+from handlers.chat import Button, Choice, Phone, Rows, Text, Turn
 from storage import conversations
 from storage.conversations import Conversation
 
@@ -60,8 +56,8 @@ class Refused:
 
 
 Outcome = Next | Stay | Retry | End | Refused
-Ask = Callable[[Update, Context, Draft], Awaitable[None]]
-Answer = Callable[[Update, Context, Draft, str], Awaitable[Outcome]]
+Ask = Callable[[Turn, Draft], Awaitable[None]]
+Answer = Callable[[Turn, Draft, str], Awaitable[Outcome]]
 
 
 @dataclass(frozen=True)
@@ -74,71 +70,67 @@ class Step:
 
 @dataclass
 class Journey:
-    name: str  # short: it is part of every button's callback_data
+    name: str  # short: it is part of every button's data
     steps: dict[str, Step] = field(default_factory=dict)
 
-    def button(self, label: str, step: str, draft: Draft, value: str) -> InlineKeyboardButton:
+    def button(self, label: str, step: str, draft: Draft, value: str) -> Button:
         # The journey's nonce ties a button to this run of the journey: a button left on an
         # older message (a cancelled referral, another youth's card) can never act on this one.
         data = f"{self.name}:{step}:{draft.get(NONCE, '')}:{value}"
         assert len(data.encode()) <= 64, data  # Telegram's callback_data limit
-        return InlineKeyboardButton(label, callback_data=data)
+        return Button(label, data)
 
-    def keyboard(
-        self, step: str, draft: Draft, rows: list[list[tuple[str, str]]]
-    ) -> InlineKeyboardMarkup:
-        return InlineKeyboardMarkup(
-            [[self.button(label, step, draft, value) for label, value in row] for row in rows]
-        )
+    def keyboard(self, step: str, draft: Draft, rows: list[list[tuple[str, str]]]) -> Rows:
+        return [[self.button(label, step, draft, value) for label, value in row] for row in rows]
 
 
 JOURNEYS: dict[str, Journey] = {}
 
 
 def journey(name: str) -> Journey:
-    found = JOURNEYS.setdefault(name, Journey(name))
-    return found
+    return JOURNEYS.setdefault(name, Journey(name))
 
 
-async def active(update: Update, context: Context) -> Conversation | None:
-    return await conversations.current(context.deps.db, conversation_key(update))
+def use_buttons(turn: Turn) -> str:
+    return texts.USE_BUTTONS if turn.out.buttons else texts.USE_NUMBERS
 
 
-async def begin(
-    update: Update, context: Context, journey: Journey, step: str, draft: Draft
-) -> None:
+async def active(turn: Turn) -> Conversation | None:
+    return await conversations.current(turn.deps.db, turn.who.key)
+
+
+async def begin(turn: Turn, journey: Journey, step: str, draft: Draft) -> None:
     """Start (or restart) a journey at `step`, with a fresh nonce for its buttons."""
-    await _move(update, context, journey, step, {**draft, NONCE: secrets.token_hex(3)})
+    await _move(turn, journey, step, {**draft, NONCE: secrets.token_hex(3)})
 
 
-async def busy(update: Update, context: Context, restartable: Journey | None = None) -> bool:
+async def busy(turn: Turn, restartable: Journey | None = None) -> bool:
     """One journey at a time: if another is open, say so and repeat its question.
 
     `restartable` is the journey being started, when starting it over is what the user wants
     (/start in the middle of registering)."""
-    state = await active(update, context)
+    state = await active(turn)
     if state is None or (restartable is not None and state.journey == restartable.name):
         return False
-    await say(update, context, texts.IN_PROGRESS)
-    await ask_again(update, context, state)
+    await turn.say(texts.IN_PROGRESS)
+    await ask_again(turn, state)
     return True
 
 
-async def ask_again(update: Update, context: Context, state: Conversation) -> None:
+async def ask_again(turn: Turn, state: Conversation) -> None:
     """Re-ask the question the user is on (after a reminder that it is still open)."""
     step = _step(state)
     if step is None:
-        await conversations.end(context.deps.db, conversation_key(update))
+        await conversations.end(turn.deps.db, turn.who.key)
         return
-    await step.ask(update, context, dict(state.draft))
+    await step.ask(turn, dict(state.draft))
 
 
-async def cancel(update: Update, context: Context) -> bool:
+async def cancel(turn: Turn) -> bool:
     """/huy: drop the journey in progress; False when there was none."""
-    key = conversation_key(update)
-    if await conversations.current(context.deps.db, key) is None:
+    if await conversations.current(turn.deps.db, turn.who.key) is None:
         return False
-    await conversations.end(context.deps.db, key)
+    await conversations.end(turn.deps.db, turn.who.key)
     return True
 
 
@@ -147,65 +139,64 @@ def _step(state: Conversation) -> Step | None:
     return found.steps.get(state.step) if found else None
 
 
-async def _move(update: Update, context: Context, jr: Journey, step: str, draft: Draft) -> None:
+async def _move(turn: Turn, jr: Journey, step: str, draft: Draft) -> None:
     state = Conversation(jr.name, step, draft)
-    await conversations.put(context.deps.db, conversation_key(update), state, context.deps.clock)
-    await jr.steps[step].ask(update, context, draft)
+    await conversations.put(turn.deps.db, turn.who.key, state, turn.deps.clock)
+    await jr.steps[step].ask(turn, draft)
 
 
-async def _apply(update: Update, context: Context, state: Conversation, outcome: Outcome) -> None:
+async def _apply(turn: Turn, state: Conversation, outcome: Outcome) -> None:
     jr = JOURNEYS[state.journey]
     nonce = {NONCE: state.draft.get(NONCE, "")}  # kept for the whole journey
+    key = turn.who.key
     match outcome:
         case Next(step, draft):
-            await _move(update, context, jr, step, {**draft, **nonce})
+            await _move(turn, jr, step, {**draft, **nonce})
         case Stay(draft):
             new = Conversation(state.journey, state.step, {**draft, **nonce})
-            key = conversation_key(update)
-            await conversations.put(context.deps.db, key, new, context.deps.clock)
+            await conversations.put(turn.deps.db, key, new, turn.deps.clock)
         case Retry(message):
-            await say(update, context, message)
-            await jr.steps[state.step].ask(update, context, dict(state.draft))
+            await turn.say(message)
+            await jr.steps[state.step].ask(turn, dict(state.draft))
         case End():
-            await conversations.end(context.deps.db, conversation_key(update))
+            await conversations.end(turn.deps.db, key)
         case Refused():
-            await conversations.end(context.deps.db, conversation_key(update))
-            if update.callback_query is None:
-                await say(update, context, texts.NO_PERMISSION)
+            await conversations.end(turn.deps.db, key)
+            if not turn.pressed:
+                await turn.say(texts.NO_PERMISSION)
 
 
-async def on_message(update: Update, context: Context) -> None:
-    """Any text or contact that is not a command: an answer, or a pointer to /help."""
-    state = await active(update, context)
-    message = update.effective_message
-    assert message is not None
+async def on_message(turn: Turn) -> bool:
+    """Any text or contact that is not a command, as the answer to the question the person is
+    on; False when no journey is open (the caller answers)."""
+    state = await active(turn)
     step = _step(state) if state else None
     if state is None or step is None:
         if state is not None:  # a journey this version no longer has
-            await conversations.end(context.deps.db, conversation_key(update))
-        await say(update, context, texts.UNKNOWN, REMOVE_KEYBOARD)
-        return
-    answer: Answer | None
-    if message.contact is not None:
-        answer, value = step.on_contact, message.contact.phone_number
-        if answer is not None and message.contact.user_id != message.from_user.id:
-            await _apply(update, context, state, Retry(texts.CONTACT_NOT_OWN))
-            return
-    else:
-        answer, value = step.on_text, (message.text or "")
-    if answer is None or (message.text is None and message.contact is None):
-        hint = texts.USE_BUTTONS if step.on_button else texts.UNKNOWN_IN_CONVERSATION
-        await _apply(update, context, state, Retry(hint))
-        return
-    await _apply(update, context, state, await answer(update, context, dict(state.draft), value))
+            await conversations.end(turn.deps.db, turn.who.key)
+        return False
+    answer: Answer | None = None
+    incoming = turn.incoming
+    if isinstance(incoming, Phone):
+        answer, value = step.on_contact, incoming.number
+        if answer is not None and not incoming.own:
+            await _apply(turn, state, Retry(texts.CONTACT_NOT_OWN))
+            return True
+    elif isinstance(incoming, Text):
+        answer, value = step.on_text, incoming.text
+    if answer is None:
+        hint = use_buttons(turn) if step.on_button else texts.UNKNOWN_IN_CONVERSATION
+        await _apply(turn, state, Retry(hint))
+        return True
+    await _apply(turn, state, await answer(turn, dict(state.draft), value))
+    return True
 
 
-async def on_button(update: Update, context: Context) -> None:
+async def on_button(turn: Turn) -> None:
     """A button of a journey: only the buttons of the step the user is on do anything."""
-    query = update.callback_query
-    assert query is not None and query.data is not None
-    journey_name, step_name, nonce, value = [*query.data.split(":", 3), "", "", ""][:4]
-    state = await active(update, context)
+    assert isinstance(turn.incoming, Choice)
+    journey_name, step_name, nonce, value = [*turn.incoming.data.split(":", 3), "", "", ""][:4]
+    state = await active(turn)
     step = _step(state) if state else None
     if (
         state is None
@@ -215,33 +206,11 @@ async def on_button(update: Update, context: Context) -> None:
         or not nonce
         or nonce != state.draft.get(NONCE)
     ):
-        await query.answer(texts.STALE_BUTTON)
+        await turn.out.toast(texts.STALE_BUTTON)
         return
-    outcome = await step.on_button(update, context, dict(state.draft), value)
+    outcome = await step.on_button(turn, dict(state.draft), value)
     # Answered once, after the step: a refusal is the answer itself.
-    await query.answer(texts.NO_PERMISSION if isinstance(outcome, Refused) else None)
+    await turn.out.toast(texts.NO_PERMISSION if isinstance(outcome, Refused) else None)
     if isinstance(outcome, Next | End):
-        await _show_choice(update)
-    await _apply(update, context, state, outcome)
-
-
-async def _show_choice(update: Update) -> None:
-    """Freeze the answered question: drop its buttons and show what was chosen."""
-    query = update.callback_query
-    assert query is not None
-    message = query.message
-    if message is None or not hasattr(message, "text") or message.text is None:
-        return
-    markup = message.reply_markup
-    label = next(
-        (
-            button.text
-            for row in (markup.inline_keyboard if markup else ())
-            for button in row
-            if button.callback_data == query.data
-        ),
-        None,
-    )
-    text = f"{message.text}\n→ {label}" if label else message.text
-    with suppress(BadRequest):  # the message is gone or unchanged: the answer still counts
-        await query.edit_message_text(text, reply_markup=None)
+        await turn.out.settle()
+    await _apply(turn, state, outcome)

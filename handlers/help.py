@@ -1,52 +1,58 @@
-"""/help, /huy, and never silence: unknown commands, stray text, stale buttons."""
+"""/help, /huy, and never silence: unknown commands, stray text, stale buttons, the menu."""
 
 from __future__ import annotations
 
-from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
-
 from bot import texts
 from handlers import flow
-from handlers.common import REMOVE_KEYBOARD, Context, current_actor, say
-from storage.roles import Role
+from handlers.chat import Button, Other, Reply, Turn
+from handlers.common import current_actor, current_member
 
 
-async def show_help(update: Update, context: Context) -> None:
-    actor = await current_actor(update, context)
-    text = texts.HELP
-    if actor.holds_any(Role.LEADER):
-        text += texts.LEADER_HELP
-    if actor.holds_any(Role.ADMIN):
-        text += texts.ADMIN_HELP
-    await say(update, context, text)
+async def show_help(turn: Turn) -> None:
+    from handlers import commands
+
+    actor = await current_actor(turn)
+    if turn.out.buttons:
+        await turn.say(commands.help_text(actor))
+    else:
+        await show_menu(turn)
 
 
-async def cancel(update: Update, context: Context) -> None:
-    cancelled = await flow.cancel(update, context)
-    await say(
-        update, context, texts.CANCELLED if cancelled else texts.NOTHING_TO_CANCEL, REMOVE_KEYBOARD
-    )
+async def cancel(turn: Turn) -> None:
+    cancelled = await flow.cancel(turn)
+    text = texts.CANCELLED if cancelled else texts.NOTHING_TO_CANCEL
+    await turn.say(text, phone_done=True)
 
 
-async def unknown_command(update: Update, context: Context) -> None:
-    state = await flow.active(update, context)
-    await say(update, context, texts.UNKNOWN_IN_CONVERSATION if state else texts.UNKNOWN)
+async def unknown_command(turn: Turn) -> None:
+    state = await flow.active(turn)
+    await turn.say(texts.UNKNOWN_IN_CONVERSATION if state else texts.UNKNOWN)
 
 
-async def stale_button(update: Update, context: Context) -> None:
-    assert update.callback_query is not None
-    await update.callback_query.answer(texts.STALE_BUTTON)
+async def stale_button(turn: Turn) -> None:
+    await turn.out.toast(texts.STALE_BUTTON)
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
-    private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
-    app.add_handler(CommandHandler(["help", "trogiup"], show_help, private))
-    app.add_handler(CommandHandler(["huy", "cancel"], cancel, private))
+async def outside_journey(turn: Turn) -> None:
+    """A message that answers no question: with buttons, a pointer to /help; on a text
+    channel, the numbered menu of what this person may do."""
+    if turn.out.buttons:
+        await turn.say(texts.UNKNOWN, phone_done=True)
+    elif isinstance(turn.incoming, Other):
+        await turn.say(texts.ONLY_TEXT)
+    else:
+        await show_menu(turn)
 
 
-def register_fallbacks(app: Application) -> None:  # type: ignore[type-arg]
-    """Last in line: whatever no journey or command took."""
-    private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
-    app.add_handler(MessageHandler(private & filters.COMMAND, unknown_command))
-    app.add_handler(MessageHandler(private & ~filters.COMMAND, flow.on_message))
-    app.add_handler(CallbackQueryHandler(stale_button))
+async def show_menu(turn: Turn) -> None:
+    """The numbered main menu: a newcomer learns how to join, a member what they may do."""
+    from handlers import commands
+
+    if await current_member(turn) is None:
+        choices = [[Button(texts.MENU_WORDS["start"], "cmd:start")]]
+        await turn.out.send(Reply(texts.NEWCOMER_MENU, choices))
+        return
+    actor = await current_actor(turn)
+    shown = [e for e in commands.entries(commands.sections_for(actor), menu=True)]
+    choices = [[Button(texts.MENU_WORDS[e.name], f"cmd:{e.name}")] for e in shown]
+    await turn.out.send(Reply(texts.MEMBER_MENU, choices))

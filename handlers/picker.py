@@ -1,6 +1,6 @@
-"""Choosing one unit within the user's scope, with buttons: the start of every leader command.
+"""Choosing one unit within the user's scope: the start of every leader command.
 
-Buttons carry "pk:<purpose>:<op>:<unit>[:<page>]"; each press re-checks, at that moment, that
+Choices carry "pk:<purpose>:<op>:<unit>:<page>"; each press re-checks, at that moment, that
 the user still holds the role on that unit, so an edited or replayed button does nothing.
 """
 
@@ -9,17 +9,15 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application, CallbackQueryHandler
-
 from bot import texts
-from handlers.common import Context, current_actor, parse_button, refuse, say
+from handlers.chat import Button, Choice, Reply, Rows, Turn
+from handlers.common import current_actor, parse_button, refuse
 from storage import roles, units
 from storage.roles import Actor, Role
 from storage.units import Unit
 
 PAGE_SIZE = 8
-Chosen = Callable[[Update, Context, Actor, Unit], Awaitable[None]]
+Chosen = Callable[[Turn, Actor, Unit], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -40,41 +38,36 @@ def purpose(code: str, need: Role, title: str) -> Callable[[Chosen], Chosen]:
     return register
 
 
-def _button(label: str, code: str, op: str, unit_id: int, page: int = 0) -> InlineKeyboardButton:
-    return InlineKeyboardButton(label, callback_data=f"pk:{code}:{op}:{unit_id}:{page}")
+def _button(label: str, code: str, op: str, unit_id: int, page: int = 0) -> Button:
+    return Button(label, f"pk:{code}:{op}:{unit_id}:{page}")
 
 
-async def offer(update: Update, context: Context, code: str) -> None:
+async def offer(turn: Turn, code: str) -> None:
     """Start choosing; a user with a single unit without children skips the question."""
     wanted = PURPOSES[code]
-    actor = await current_actor(update, context)
+    actor = await current_actor(turn)
     tops = actor.top_units(wanted.need)
     if not tops:
-        await say(
-            update, context, texts.NOT_AN_ADMIN if wanted.need is Role.ADMIN else texts.NOT_A_LEADER
-        )
+        await turn.say(texts.NOT_AN_ADMIN if wanted.need is Role.ADMIN else texts.NOT_A_LEADER)
         return
-    async with context.deps.db.read() as conn:
+    async with turn.deps.db.read() as conn:
         top_units = [u for u in [await units.get(conn, t) for t in tops] if u is not None]
         top_units.sort(key=lambda u: u.name.casefold())
         single_leaf = len(top_units) == 1 and not await units.has_children(conn, top_units[0].id)
     if single_leaf:
-        await wanted.on_chosen(update, context, actor, top_units[0])
+        await wanted.on_chosen(turn, actor, top_units[0])
         return
     if len(top_units) == 1:
-        text, markup = await _page(context, code, top_units[0], 0, actor)
+        text, choices = await _page(turn, code, top_units[0], 0, actor)
     else:
         text = f"{wanted.title}\n{texts.PICK_UNIT}"
-        rows = [[_button(u.name, code, "o", u.id)] for u in top_units]
-        markup = InlineKeyboardMarkup(rows)
-    await say(update, context, text, markup)
+        choices = [[_button(u.name, code, "o", u.id)] for u in top_units]
+    await turn.say(text, choices)
 
 
-async def _page(
-    context: Context, code: str, unit: Unit, page: int, actor: Actor
-) -> tuple[str, InlineKeyboardMarkup]:
+async def _page(turn: Turn, code: str, unit: Unit, page: int, actor: Actor) -> tuple[str, Rows]:
     wanted = PURPOSES[code]
-    async with context.deps.db.read() as conn:
+    async with turn.deps.db.read() as conn:
         kids = await units.children(conn, unit.id)
         parent_ok = unit.parent_id is not None and await roles.covers(
             conn, actor, unit.parent_id, wanted.need
@@ -95,34 +88,28 @@ async def _page(
         nav.append(_button(texts.BTN_BACK, code, "o", unit.parent_id))
     if nav:
         rows.append(nav)
-    return texts.picker_title(wanted.title, unit.name), InlineKeyboardMarkup(rows)
+    return texts.picker_title(wanted.title, unit.name), rows
 
 
-async def on_press(update: Update, context: Context) -> None:
-    query = update.callback_query
-    assert query is not None and query.data is not None
-    code = query.data.split(":")[1] if query.data.count(":") == 4 else ""
-    parsed = parse_button(query.data, f"pk:{code}", "os", 2) if code in PURPOSES else None
+async def on_press(turn: Turn) -> None:
+    assert isinstance(turn.incoming, Choice)
+    data = turn.incoming.data
+    code = data.split(":")[1] if data.count(":") == 4 else ""
+    parsed = parse_button(data, f"pk:{code}", "os", 2) if code in PURPOSES else None
     if parsed is None:
-        await refuse(update, context)
+        await refuse(turn)
         return
     op, (unit_id, page) = parsed
     wanted = PURPOSES[code]
-    actor = await current_actor(update, context)
-    unit = await roles.unit_for(context.deps.db, actor, unit_id, wanted.need)
+    actor = await current_actor(turn)
+    unit = await roles.unit_for(turn.deps.db, actor, unit_id, wanted.need)
     if unit is None:
-        await refuse(update, context)
+        await refuse(turn)
         return
-    await query.answer()
+    await turn.out.toast()
     if op == "o":
-        text, markup = await _page(context, code, unit, page, actor)
-        await query.edit_message_text(text, reply_markup=markup)
+        text, choices = await _page(turn, code, unit, page, actor)
+        await turn.out.replace(Reply(text, choices))
     else:
-        await query.edit_message_text(
-            texts.picker_title(wanted.title, unit.name), reply_markup=None
-        )
-        await wanted.on_chosen(update, context, actor, unit)
-
-
-def register(app: Application) -> None:  # type: ignore[type-arg]
-    app.add_handler(CallbackQueryHandler(on_press, pattern=r"^pk:"))
+        await turn.out.replace(Reply(texts.picker_title(wanted.title, unit.name)))
+        await wanted.on_chosen(turn, actor, unit)

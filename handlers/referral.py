@@ -7,12 +7,11 @@ youth may be under 16 → summary with Confirm / Cancel → saved as `introduced
 from __future__ import annotations
 
 from pydantic import ValidationError
-from telegram import Update
-from telegram.ext import Application, CommandHandler, filters
 
 from bot import texts
 from handlers import flow
-from handlers.common import Context, conversation_key, current_member, say
+from handlers.chat import Turn
+from handlers.common import Deps, current_member
 from handlers.flow import Draft, End, Next, Outcome, Retry
 from storage import referrals
 from storage.referrals import DuplicateReferral
@@ -31,126 +30,124 @@ NAME, BIRTH, PHONE, ORG, GUARDIAN, CONFIRM = "name", "birth", "phone", "org", "g
 SKIP, YES, NO = "skip", "yes", "no"
 
 
-def _age(context: Context, birth: Birth) -> str:
-    return texts.age_text(*birth.age_bounds(context.deps.today()))
+def _age(deps: Deps, birth: Birth) -> str:
+    return texts.age_text(*birth.age_bounds(deps.today()))
 
 
-async def refer(update: Update, context: Context) -> None:
-    if await current_member(update, context) is None:
-        await say(update, context, texts.NOT_REGISTERED)
+async def refer(turn: Turn) -> None:
+    if await current_member(turn) is None:
+        await turn.say(texts.NOT_REGISTERED)
         return
-    if not await flow.busy(update, context):
-        await flow.begin(update, context, REFERRAL, NAME, {})
+    if not await flow.busy(turn):
+        await flow.begin(turn, REFERRAL, NAME, {})
 
 
-async def ask_name(update: Update, context: Context, draft: Draft) -> None:
-    await say(update, context, texts.ask(texts.ASK_YOUTH_NAME))
+async def ask_name(turn: Turn, draft: Draft) -> None:
+    await turn.say(texts.ask(texts.ASK_YOUTH_NAME))
 
 
-async def take_name(update: Update, context: Context, draft: Draft, text: str) -> Outcome:
+async def take_name(turn: Turn, draft: Draft, text: str) -> Outcome:
     try:
         return Next(BIRTH, {**draft, "full_name": normalize_name(text)})
     except ValueError as exc:
         return Retry(texts.invalid(error_code(exc)))
 
 
-async def ask_birth(update: Update, context: Context, draft: Draft) -> None:
-    await say(update, context, texts.ask(texts.ASK_BIRTH))
+async def ask_birth(turn: Turn, draft: Draft) -> None:
+    await turn.say(texts.ask(texts.ASK_BIRTH))
 
 
-async def take_birth(update: Update, context: Context, draft: Draft, text: str) -> Outcome:
-    deps = context.deps
+async def take_birth(turn: Turn, draft: Draft, text: str) -> Outcome:
+    deps = turn.deps
     try:
         birth = parse_birth(text, deps.today())
     except ValueError as exc:
         return Retry(texts.invalid(error_code(exc)))
     if not deps.ages.admits_any(birth, deps.today()):
-        return Retry(texts.age_outside_all(_age(context, birth), deps.ages))
+        return Retry(texts.age_outside_all(_age(turn.deps, birth), deps.ages))
     if await referrals.already_referred(deps.db, full_name=draft["full_name"], birth=birth):
-        await say(update, context, texts.DUPLICATE)
+        await turn.say(texts.DUPLICATE)
         return End()
     return Next(PHONE, {**draft, "birth": birth.to_json()})
 
 
-async def ask_phone(update: Update, context: Context, draft: Draft) -> None:
+async def ask_phone(turn: Turn, draft: Draft) -> None:
     keyboard = REFERRAL.keyboard(PHONE, draft, [[(texts.BTN_SKIP, SKIP)]])
-    await say(update, context, texts.ask(texts.ASK_YOUTH_PHONE), keyboard)
+    await turn.say(texts.ask(texts.ASK_YOUTH_PHONE), keyboard)
 
 
-async def take_phone(update: Update, context: Context, draft: Draft, text: str) -> Outcome:
+async def take_phone(turn: Turn, draft: Draft, text: str) -> Outcome:
     try:
         phone = normalize_phone(text)
     except ValueError as exc:
         return Retry(texts.invalid(error_code(exc)))
-    if await referrals.already_referred(context.deps.db, phone=phone):
-        await say(update, context, texts.DUPLICATE)
+    if await referrals.already_referred(turn.deps.db, phone=phone):
+        await turn.say(texts.DUPLICATE)
         return End()
     return Next(ORG, {**draft, "phone": phone})
 
 
-async def skip_phone(update: Update, context: Context, draft: Draft, value: str) -> Outcome:
+async def skip_phone(turn: Turn, draft: Draft, value: str) -> Outcome:
     if value != SKIP:
-        return Retry(texts.USE_BUTTONS)
+        return Retry(flow.use_buttons(turn))
     return Next(ORG, {**draft, "phone": None})
 
 
-async def ask_org(update: Update, context: Context, draft: Draft) -> None:
+async def ask_org(turn: Turn, draft: Draft) -> None:
     rows = [[(texts.BTN_ORG[org], org.value) for org in Org]]
-    await say(update, context, texts.ask(texts.ASK_ORG), REFERRAL.keyboard(ORG, draft, rows))
+    await turn.say(texts.ask(texts.ASK_ORG), REFERRAL.keyboard(ORG, draft, rows))
 
 
-async def take_org(update: Update, context: Context, draft: Draft, value: str) -> Outcome:
+async def take_org(turn: Turn, draft: Draft, value: str) -> Outcome:
     if value not in {org.value for org in Org}:
-        return Retry(texts.USE_BUTTONS)
-    deps, org, birth = context.deps, Org(value), Birth.from_json(draft["birth"])
+        return Retry(flow.use_buttons(turn))
+    deps, org, birth = turn.deps, Org(value), Birth.from_json(draft["birth"])
     if not deps.ages.admits(org, birth, deps.today()):
-        return Retry(texts.age_outside_org(_age(context, birth), org, deps.ages))
+        return Retry(texts.age_outside_org(_age(turn.deps, birth), org, deps.ages))
     draft = {**draft, "org": org.value}
     if deps.ages.may_be_child(birth, deps.today()):
         return Next(GUARDIAN, draft)
     return Next(CONFIRM, {**draft, "guardian": False})
 
 
-async def ask_guardian(update: Update, context: Context, draft: Draft) -> None:
+async def ask_guardian(turn: Turn, draft: Draft) -> None:
     rows = [[(texts.BTN_GUARDIAN_YES, YES), (texts.BTN_GUARDIAN_NO, NO)]]
-    await say(
-        update, context, texts.ask(texts.ASK_GUARDIAN), REFERRAL.keyboard(GUARDIAN, draft, rows)
-    )
+    await turn.say(texts.ask(texts.ASK_GUARDIAN), REFERRAL.keyboard(GUARDIAN, draft, rows))
 
 
-async def take_guardian(update: Update, context: Context, draft: Draft, value: str) -> Outcome:
+async def take_guardian(turn: Turn, draft: Draft, value: str) -> Outcome:
     if value == YES:
         return Next(CONFIRM, {**draft, "guardian": True})
     if value == NO:
-        await say(update, context, texts.GUARDIAN_MISSING)
+        await turn.say(texts.GUARDIAN_MISSING)
         return End()
-    return Retry(texts.USE_BUTTONS)
+    return Retry(flow.use_buttons(turn))
 
 
-async def ask_confirm(update: Update, context: Context, draft: Draft) -> None:
+async def ask_confirm(turn: Turn, draft: Draft) -> None:
     birth = Birth.from_json(draft["birth"])
     summary = texts.referral_summary(
         draft["full_name"],
         birth.display(),
-        _age(context, birth),
+        _age(turn.deps, birth),
         draft.get("phone"),
         Org(draft["org"]),
         bool(draft.get("guardian")),
     )
     rows = [[(texts.BTN_CONFIRM, YES), (texts.BTN_CANCEL, NO)]]
-    await say(update, context, summary, REFERRAL.keyboard(CONFIRM, draft, rows))
+    await turn.say(summary, REFERRAL.keyboard(CONFIRM, draft, rows))
 
 
-async def take_confirm(update: Update, context: Context, draft: Draft, value: str) -> Outcome:
+async def take_confirm(turn: Turn, draft: Draft, value: str) -> Outcome:
     if value == NO:
-        await say(update, context, texts.CANCELLED)
+        await turn.say(texts.CANCELLED)
         return End()
     if value != YES:
-        return Retry(texts.USE_BUTTONS)
-    deps = context.deps
-    member = await current_member(update, context)
+        return Retry(flow.use_buttons(turn))
+    deps = turn.deps
+    member = await current_member(turn)
     if member is None:
-        await say(update, context, texts.NOT_REGISTERED)
+        await turn.say(texts.NOT_REGISTERED)
         return End()
     try:
         data = ReferralIn.model_validate(
@@ -164,18 +161,16 @@ async def take_confirm(update: Update, context: Context, draft: Draft, value: st
             context={"today": deps.today(), "ages": deps.ages},
         )
         saved = await referrals.submit(
-            deps.db, conversation_key(update), member, data, deps.clock, deps.settings.tz
+            deps.db, turn.who.key, member, data, deps.clock, deps.settings.tz
         )
     except DuplicateReferral:
-        await say(update, context, texts.DUPLICATE)
+        await turn.say(texts.DUPLICATE)
         return End()
     except ValidationError as exc:  # the settings changed while the member was typing
-        await say(update, context, texts.invalid(error_code(exc)))
+        await turn.say(texts.invalid(error_code(exc)))
         return End()
     year = await referrals.member_year(deps.db, member.id, deps.today().year, deps.settings.tz)
-    await say(
-        update, context, texts.referral_saved(saved.id, saved.full_name, year.year, year.admitted)
-    )
+    await turn.say(texts.referral_saved(saved.id, saved.full_name, year.year, year.admitted))
     return End()
 
 
@@ -189,11 +184,3 @@ REFERRAL.steps.update(
         CONFIRM: flow.Step(ask_confirm, on_button=take_confirm),
     }
 )
-
-
-def register(app: Application) -> None:  # type: ignore[type-arg]
-    app.add_handler(
-        CommandHandler(
-            ["gioithieu", "refer"], refer, filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
-        )
-    )

@@ -1,27 +1,19 @@
 """/start: a new member joins their branch; a registered one gets the menu.
 
-Steps: choose the unit (invite link, drill-down tree, or a search by name) → full name →
-Đoàn viên / Hội viên → phone (shared contact, typed, or skipped).
+Steps: choose the unit (invite link or code, drill-down tree, or a search by name) → full name
+→ Đoàn viên / Hội viên → phone (shared contact, typed, or skipped).
 """
 
 from __future__ import annotations
 
 import re
 
-from telegram import KeyboardButton, ReplyKeyboardMarkup, Update
-from telegram.ext import Application, CommandHandler, filters
-
 from bot import texts
 from handlers import appoint, flow
-from handlers.common import (
-    REMOVE_KEYBOARD,
-    Context,
-    conversation_key,
-    current_member,
-    say,
-)
+from handlers.chat import Reply, Turn
+from handlers.common import current_member
 from handlers.flow import Draft, End, Next, Outcome, Retry, Stay
-from storage import invites, members, roles, units
+from storage import codes, invites, members, roles, units
 from storage.members import AlreadyRegistered
 from storage.units import Unit
 from storage.validation import MemberIn, Org, error_code, normalize_name, normalize_phone
@@ -35,62 +27,75 @@ SEARCH_LIMIT = 8
 # --- entry -----------------------------------------------------------------------------------
 
 
-async def start(update: Update, context: Context) -> None:
-    payload = context.args[0] if context.args else ""
-    member = await current_member(update, context)
+async def start(turn: Turn) -> None:
+    payload = "".join(turn.args) if len(turn.args) <= 2 else ""
+    code = codes.normalize(payload)
+    grant = await _grant_digest(turn, payload, code)
+    member = await current_member(turn)
     if member is not None:
-        if roles.is_grant_payload(payload):
-            await appoint.take_grant(update, context, roles.token_hash(payload), member)
+        if grant is not None:
+            await appoint.take_grant(turn, grant, member)
             return
-        async with context.deps.db.read() as conn:
+        async with turn.deps.db.read() as conn:
             unit = await units.get(conn, member.unit_id)
-        await say(update, context, texts.greeting(member.full_name, unit.name if unit else ""))
+        await turn.say(texts.greeting(member.full_name, unit.name if unit else ""))
         return
-    if await flow.busy(update, context, restartable=REGISTRATION):
+    if await flow.busy(turn, restartable=REGISTRATION):
         return
-    if roles.is_grant_payload(payload):
-        await _start_with_grant(update, context, payload)
-    elif payload.startswith(invites.UNIT_PREFIX):
-        await _start_with_invite(update, context, payload)
+    if grant is not None:
+        await _start_with_grant(turn, grant)
+    elif code is not None or payload.startswith(invites.UNIT_PREFIX):
+        await _start_with_invite(turn, payload, code)
     else:
-        await say(update, context, texts.WELCOME)
-        await flow.begin(update, context, REGISTRATION, UNIT, {"at": 0, "page": 0})
+        await turn.say(texts.WELCOME)
+        await flow.begin(turn, REGISTRATION, UNIT, {"at": 0, "page": 0})
 
 
-async def _start_with_invite(update: Update, context: Context, payload: str) -> None:
-    unit = await invites.resolve_unit_payload(context.deps.db, context.deps.link_secret, payload)
+async def _grant_digest(turn: Turn, payload: str, code: str | None) -> str | None:
+    """The hash of the one-time appointment a /start link or a typed code carries, if any."""
+    if roles.is_grant_payload(payload):
+        return roles.token_hash(payload)
+    if code is not None:
+        return await roles.grant_digest_for_code(turn.deps.db, code)
+    return None
+
+
+async def _invited_unit(turn: Turn, payload: str, code: str | None) -> Unit | None:
+    deps = turn.deps
+    if code is not None:
+        return await invites.resolve_unit_code(deps.db, deps.link_secret, code)
+    return await invites.resolve_unit_payload(deps.db, deps.link_secret, payload)
+
+
+async def _start_with_invite(turn: Turn, payload: str, code: str | None) -> None:
+    unit = await _invited_unit(turn, payload, code)
     if unit is None:
-        await say(update, context, texts.INVITE_INVALID)
-        await flow.begin(update, context, REGISTRATION, UNIT, {"at": 0, "page": 0})
+        await turn.say(texts.INVITE_INVALID)
+        await flow.begin(turn, REGISTRATION, UNIT, {"at": 0, "page": 0})
         return
-    await say(update, context, f"{texts.WELCOME}\n{texts.invited_to(unit.name)}")
-    await flow.begin(update, context, REGISTRATION, NAME, {"unit_id": unit.id})
+    await turn.say(f"{texts.WELCOME}\n{texts.invited_to(unit.name)}")
+    await flow.begin(turn, REGISTRATION, NAME, {"unit_id": unit.id})
 
 
-async def _start_with_grant(update: Update, context: Context, payload: str) -> None:
+async def _start_with_grant(turn: Turn, digest: str) -> None:
     """A one-time leader/admin link opened by someone not yet registered: register them in
     that unit first. The draft keeps only the token's hash."""
-    check = await appoint.check_payload(context, payload)
+    check = await roles.check_grant(turn.deps.db, digest, turn.deps.clock)
     if check.problem is not None or check.unit is None or check.role is None:
-        await say(update, context, texts.GRANT_PROBLEM[check.problem or "grant_invalid"])
-        await say(update, context, texts.WELCOME)
-        await flow.begin(update, context, REGISTRATION, UNIT, {"at": 0, "page": 0})
+        await turn.say(texts.GRANT_PROBLEM[check.problem or "grant_invalid"])
+        await turn.say(texts.WELCOME)
+        await flow.begin(turn, REGISTRATION, UNIT, {"at": 0, "page": 0})
         return
-    await say(
-        update, context, texts.grant_welcome(check.role.value, check.unit.name, check.unit.org)
-    )
-    draft = {"unit_id": check.unit.id, "grant": roles.token_hash(payload)}
-    await flow.begin(update, context, REGISTRATION, NAME, draft)
+    await turn.say(texts.grant_welcome(check.role.value, check.unit.name, check.unit.org))
+    await flow.begin(turn, REGISTRATION, NAME, {"unit_id": check.unit.id, "grant": digest})
 
 
 # --- choosing the unit -----------------------------------------------------------------------
 
 
-async def _tree_page(
-    context: Context, at: int, page: int
-) -> tuple[str, list[list[tuple[str, str]]]]:
-    """The question and buttons for the children of unit `at` (0: the roots)."""
-    async with context.deps.db.read() as conn:
+async def _tree_page(turn: Turn, at: int, page: int) -> tuple[str, list[list[tuple[str, str]]]]:
+    """The question and choices for the children of unit `at` (0: the roots)."""
+    async with turn.deps.db.read() as conn:
         parent = await units.get(conn, at) if at else None
         kids = await units.children(conn, parent.id if parent else None)
         openable = {kid.id for kid in kids if await units.has_children(conn, kid.id)}
@@ -115,47 +120,49 @@ async def _tree_page(
     return texts.ask(f"{question}\n{texts.SEARCH_HINT}"), rows
 
 
-async def ask_unit(update: Update, context: Context, draft: Draft) -> None:
-    async with context.deps.db.read() as conn:
+async def ask_unit(turn: Turn, draft: Draft) -> None:
+    async with turn.deps.db.read() as conn:
         roots = await units.children(conn, None)
     if not roots:
-        await say(update, context, texts.NO_UNITS)
-        await flow.cancel(update, context)
+        await turn.say(texts.NO_UNITS)
+        await flow.cancel(turn)
         return
     at = draft.get("at", 0) or (roots[0].id if len(roots) == 1 else 0)
-    question, rows = await _tree_page(context, at, draft.get("page", 0))
-    await say(update, context, question, REGISTRATION.keyboard(UNIT, draft, rows))
+    question, rows = await _tree_page(turn, at, draft.get("page", 0))
+    await turn.say(question, REGISTRATION.keyboard(UNIT, draft, rows))
 
 
-async def browse_or_pick(update: Update, context: Context, draft: Draft, value: str) -> Outcome:
+async def browse_or_pick(turn: Turn, draft: Draft, value: str) -> Outcome:
     browse = re.fullmatch(r"o([0-9]{1,9})\.([0-9]{1,4})", value)
     pick = re.fullmatch(r"s([0-9]{1,9})", value)
     if browse:
         at, page = int(browse[1]), int(browse[2])
-        question, rows = await _tree_page(context, at, page)
-        query = update.callback_query
-        assert query is not None
-        await query.edit_message_text(
-            question, reply_markup=REGISTRATION.keyboard(UNIT, draft, rows)
-        )
+        question, rows = await _tree_page(turn, at, page)
+        await turn.out.replace(Reply(question, REGISTRATION.keyboard(UNIT, draft, rows)))
         return Stay({**draft, "at": at, "page": page})
     if pick:
-        async with context.deps.db.read() as conn:
+        async with turn.deps.db.read() as conn:
             unit = await units.get(conn, int(pick[1]))
             leaf = unit is not None and not await units.has_children(conn, unit.id)
         if unit is not None and leaf:
             return Next(NAME, {"unit_id": unit.id})
-    return Retry(texts.USE_BUTTONS)
+    return Retry(flow.use_buttons(turn))
 
 
-async def search_unit(update: Update, context: Context, draft: Draft, text: str) -> Outcome:
-    async with context.deps.db.read() as conn:
+async def search_unit(turn: Turn, draft: Draft, text: str) -> Outcome:
+    code = codes.normalize(text)
+    if code is not None:  # "Mã mời của chi đoàn?": a code typed instead of a search
+        unit = await invites.resolve_unit_code(turn.deps.db, turn.deps.link_secret, code)
+        if unit is not None:
+            await turn.say(texts.invited_to(unit.name))
+            return Next(NAME, {"unit_id": unit.id})
+    async with turn.deps.db.read() as conn:
         found = await units.search_leaves(conn, text, SEARCH_LIMIT)
         labels = [await _label_with_parent(conn, unit) for unit in found]
     if not found:
-        return Retry(texts.SEARCH_NONE)
+        return Retry(texts.SEARCH_NONE if code is None else texts.CODE_UNKNOWN)
     rows = [[(label, f"s{unit.id}")] for unit, label in zip(found, labels, strict=True)]
-    await say(update, context, texts.SEARCH_RESULTS, REGISTRATION.keyboard(UNIT, draft, rows))
+    await turn.say(texts.SEARCH_RESULTS, REGISTRATION.keyboard(UNIT, draft, rows))
     return Stay(draft)
 
 
@@ -167,11 +174,11 @@ async def _label_with_parent(conn, unit: Unit) -> str:  # type: ignore[no-untype
 # --- name, membership, phone -----------------------------------------------------------------
 
 
-async def ask_name(update: Update, context: Context, draft: Draft) -> None:
-    await say(update, context, texts.ask(texts.ASK_MEMBER_NAME))
+async def ask_name(turn: Turn, draft: Draft) -> None:
+    await turn.say(texts.ask(texts.ASK_MEMBER_NAME))
 
 
-async def take_name(update: Update, context: Context, draft: Draft, text: str) -> Outcome:
+async def take_name(turn: Turn, draft: Draft, text: str) -> Outcome:
     try:
         name = normalize_name(text)
     except ValueError as exc:
@@ -179,60 +186,45 @@ async def take_name(update: Update, context: Context, draft: Draft, text: str) -
     return Next(MEMBERSHIP, {**draft, "full_name": name})
 
 
-async def ask_membership(update: Update, context: Context, draft: Draft) -> None:
+async def ask_membership(turn: Turn, draft: Draft) -> None:
     rows = [[(texts.BTN_MEMBERSHIP[org], org.value) for org in Org]]
-    await say(
-        update,
-        context,
-        texts.ask(texts.ASK_MEMBERSHIP),
-        REGISTRATION.keyboard(MEMBERSHIP, draft, rows),
-    )
+    await turn.say(texts.ask(texts.ASK_MEMBERSHIP), REGISTRATION.keyboard(MEMBERSHIP, draft, rows))
 
 
-async def take_membership(update: Update, context: Context, draft: Draft, value: str) -> Outcome:
+async def take_membership(turn: Turn, draft: Draft, value: str) -> Outcome:
     if value not in {org.value for org in Org}:
-        return Retry(texts.USE_BUTTONS)
+        return Retry(flow.use_buttons(turn))
     return Next(PHONE, {**draft, "membership": value})
 
 
-async def ask_phone(update: Update, context: Context, draft: Draft) -> None:
-    keyboard = ReplyKeyboardMarkup(
-        [[KeyboardButton(texts.BTN_SHARE_PHONE, request_contact=True)], [texts.BTN_SKIP]],
-        resize_keyboard=True,
-        one_time_keyboard=True,
-    )
-    await say(update, context, texts.ask(texts.ASK_MEMBER_PHONE), keyboard)
+async def ask_phone(turn: Turn, draft: Draft) -> None:
+    question = texts.ASK_MEMBER_PHONE if turn.out.buttons else texts.ASK_MEMBER_PHONE_TYPED
+    await turn.out.send(Reply(texts.ask(question), ask_phone=True))
 
 
-async def take_phone(update: Update, context: Context, draft: Draft, text: str) -> Outcome:
+async def take_phone(turn: Turn, draft: Draft, text: str) -> Outcome:
     if text.strip().casefold() == texts.BTN_SKIP.casefold():
-        return await _finish(update, context, draft, None)
+        return await _finish(turn, draft, None)
     try:
         phone = normalize_phone(text)
     except ValueError as exc:
         return Retry(texts.invalid(error_code(exc)))
-    return await _finish(update, context, draft, phone)
+    return await _finish(turn, draft, phone)
 
 
-async def _finish(update: Update, context: Context, draft: Draft, phone: str | None) -> Outcome:
+async def _finish(turn: Turn, draft: Draft, phone: str | None) -> Outcome:
     data = MemberIn(full_name=draft["full_name"], membership=draft["membership"], phone=phone)
-    deps = context.deps
-    key = conversation_key(update)
+    deps = turn.deps
     try:
-        member = await members.register(deps.db, key, draft["unit_id"], data, deps.clock)
+        member = await members.register(deps.db, turn.who.key, draft["unit_id"], data, deps.clock)
     except AlreadyRegistered:
-        await say(update, context, texts.ALREADY_REGISTERED_ELSEWHERE, REMOVE_KEYBOARD)
+        await turn.say(texts.ALREADY_REGISTERED_ELSEWHERE, phone_done=True)
         return End()
     async with deps.db.read() as conn:
         unit = await units.get(conn, member.unit_id)
-    await say(
-        update,
-        context,
-        texts.registered(member.full_name, unit.name if unit else ""),
-        REMOVE_KEYBOARD,
-    )
+    await turn.say(texts.registered(member.full_name, unit.name if unit else ""), phone_done=True)
     if draft.get("grant"):
-        await appoint.take_grant(update, context, draft["grant"], member)
+        await appoint.take_grant(turn, draft["grant"], member)
     return End()
 
 
@@ -244,9 +236,3 @@ REGISTRATION.steps.update(
         PHONE: flow.Step(ask_phone, on_text=take_phone, on_contact=take_phone),
     }
 )
-
-
-def register(app: Application) -> None:  # type: ignore[type-arg]
-    app.add_handler(
-        CommandHandler("start", start, filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE)
-    )

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from telegram import Update
-from telegram.ext import Application, CommandHandler, TypeHandler, filters
-
 from bot import texts
 from handlers import picker
-from handlers.common import CHANNEL, Context, current_actor, say, user_ref
-from scheduler import jobs
+from handlers.chat import Turn
+from handlers.common import current_actor
 from scheduler.calendar import Kind, upcoming
 from storage import reminders
 from storage.roles import Actor, Role
@@ -18,37 +15,36 @@ SHOWN = 6
 
 
 @picker.purpose("nn", Role.LEADER, texts.PICK_NUDGE)
-async def nudge_unit(update: Update, context: Context, actor: Actor, unit: Unit) -> None:
-    deps = context.deps
-    today = deps.today()
-    count = await jobs.nudge_now(
-        context.application, unit.id, actor.user_ref, today.isoformat(), today.year
+async def nudge_unit(turn: Turn, actor: Actor, unit: Unit) -> None:
+    today = turn.deps.today()
+    count = await turn.deps.reminders.nudge_now(
+        unit.id, turn.who.address, today.isoformat(), today.year
     )
     if count is None:
-        await say(update, context, texts.ALREADY_NUDGED_TODAY)
+        await turn.say(texts.ALREADY_NUDGED_TODAY)
     elif count == 0:
-        await say(update, context, texts.NOBODY_TO_NUDGE)
+        await turn.say(texts.NOBODY_TO_NUDGE)
     else:
-        await say(update, context, texts.nudging(count))
+        await turn.say(texts.nudging(count))
 
 
-async def remind(update: Update, context: Context) -> None:
-    await picker.offer(update, context, "nn")
+async def remind(turn: Turn) -> None:
+    await picker.offer(turn, "nn")
 
 
-async def show_schedule(update: Update, context: Context) -> None:
-    actor = await current_actor(update, context)
+async def show_schedule(turn: Turn) -> None:
+    actor = await current_actor(turn)
     if not actor.holds_any(Role.LEADER):
-        await say(update, context, texts.NOT_A_LEADER)
+        await turn.say(texts.NOT_A_LEADER)
         return
-    machinery = jobs.reminders_of(context.application)
-    tz = context.deps.settings.tz
+    deps = turn.deps
+    tz = deps.settings.tz
     fmt = "%d/%m/%Y %H:%M"
-    coming = upcoming(machinery.config, context.deps.clock.now(), tz, SHOWN)
+    coming = upcoming(deps.reminders.config, deps.clock.now(), tz, SHOWN)
     next_lines = [
         texts.schedule_next(o.kind.value, o.due.astimezone(tz).strftime(fmt)) for o in coming
     ]
-    last = await reminders.last_runs(context.deps.db, [k.value for k in Kind])
+    last = await reminders.last_runs(deps.db, [k.value for k in Kind])
     last_lines = [
         texts.schedule_last(
             run.kind,
@@ -59,17 +55,4 @@ async def show_schedule(update: Update, context: Context) -> None:
         )
         for run in last.values()
     ]
-    await say(update, context, texts.schedule(next_lines, last_lines))
-
-
-async def back_in_touch(update: Update, context: Context) -> None:
-    """Anyone who writes to the bot can be reached again (they unblocked it)."""
-    if update.effective_user is not None:
-        await reminders.mark_reachable(context.deps.db, CHANNEL, user_ref(update))
-
-
-def register(app: Application) -> None:  # type: ignore[type-arg]
-    private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
-    app.add_handler(TypeHandler(Update, back_in_touch), group=-1)
-    app.add_handler(CommandHandler(["nhacnho", "remind"], remind, private))
-    app.add_handler(CommandHandler(["lichnhac", "schedule"], show_schedule, private))
+    await turn.say(texts.schedule(next_lines, last_lines))

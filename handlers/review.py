@@ -9,20 +9,16 @@ from __future__ import annotations
 
 from datetime import date
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
-
 from bot import texts
 from handlers import flow
+from handlers.chat import Button, Choice, Rows, Turn
 from handlers.common import (
-    CHANNEL,
-    Context,
+    Deps,
     current_actor,
-    notify,
+    notify_member,
     parse_button,
     parse_id,
     refuse,
-    say,
 )
 from handlers.flow import Draft, End, Outcome, Refused, Retry
 from storage import members, referrals, roles, units
@@ -40,10 +36,8 @@ def _scope(actor: Actor) -> list[int]:
     return actor.top_units(Role.LEADER)
 
 
-async def _card(
-    context: Context, actor: Actor, referral: Referral
-) -> tuple[str, InlineKeyboardMarkup]:
-    deps = context.deps
+async def _card(turn: Turn, actor: Actor, referral: Referral) -> tuple[str, Rows]:
+    deps = turn.deps
     waiting = await referrals.count_pending(deps.db, _scope(actor), _own_id(actor))
     async with deps.db.read() as conn:
         introducer = await members.get(conn, referral.member_id)
@@ -62,74 +56,72 @@ async def _card(
     )
     buttons = [
         [
-            InlineKeyboardButton(texts.BTN_ADMIT, callback_data=f"rv:a:{referral.id}"),
-            InlineKeyboardButton(texts.BTN_DECLINE, callback_data=f"rv:d:{referral.id}"),
+            Button(texts.BTN_ADMIT, f"rv:a:{referral.id}"),
+            Button(texts.BTN_DECLINE, f"rv:d:{referral.id}"),
         ],
-        [InlineKeyboardButton(texts.BTN_LATER, callback_data=f"rv:l:{referral.id}")],
+        [Button(texts.BTN_LATER, f"rv:l:{referral.id}")],
     ]
-    return text, InlineKeyboardMarkup(buttons)
+    return text, buttons
 
 
 def _own_id(actor: Actor) -> int | None:
     return actor.member.id if actor.member else None
 
 
-async def _show_next(update: Update, context: Context, actor: Actor, after_id: int = 0) -> None:
-    found = await referrals.next_pending(context.deps.db, _scope(actor), _own_id(actor), after_id)
+async def _show_next(turn: Turn, actor: Actor, after_id: int = 0) -> None:
+    found = await referrals.next_pending(turn.deps.db, _scope(actor), _own_id(actor), after_id)
     if found is None or found.id == after_id:
-        await say(update, context, texts.NO_PENDING if found is None else texts.NO_OTHER_PENDING)
+        await turn.say(texts.NO_PENDING if found is None else texts.NO_OTHER_PENDING)
         return
-    text, markup = await _card(context, actor, found)
-    await say(update, context, text, markup)
+    text, choices = await _card(turn, actor, found)
+    await turn.say(text, choices)
 
 
-async def review(update: Update, context: Context) -> None:
-    actor = await current_actor(update, context)
+async def review(turn: Turn) -> None:
+    actor = await current_actor(turn)
     if not actor.holds_any(Role.LEADER):
-        await say(update, context, texts.NOT_A_LEADER)
+        await turn.say(texts.NOT_A_LEADER)
         return
-    await _show_next(update, context, actor)
+    await _show_next(turn, actor)
 
 
-async def _allowed(context: Context, actor: Actor, referral: Referral | None) -> bool:
+async def _allowed(turn: Turn, actor: Actor, referral: Referral | None) -> bool:
     if referral is None or referral.member_id == _own_id(actor):
         return False  # nobody decides their own referral
-    return await roles.may(context.deps.db, actor, referral.unit_id, Role.LEADER)
+    return await roles.may(turn.deps.db, actor, referral.unit_id, Role.LEADER)
 
 
-async def press(update: Update, context: Context) -> None:
-    query = update.callback_query
-    assert query is not None and query.data is not None
-    parsed = parse_button(query.data, "rv", "adl", 1)
-    actor = await current_actor(update, context)
-    referral = await referrals.get(context.deps.db, parsed[1][0]) if parsed else None
+async def press(turn: Turn) -> None:
+    assert isinstance(turn.incoming, Choice)
+    parsed = parse_button(turn.incoming.data, "rv", "adl", 1)
+    actor = await current_actor(turn)
+    referral = await referrals.get(turn.deps.db, parsed[1][0]) if parsed else None
     op = parsed[0] if parsed else ""
-    if not await _allowed(context, actor, referral):
-        await refuse(update, context)
+    if not await _allowed(turn, actor, referral):
+        await refuse(turn)
         return
     assert referral is not None
     if op == "l":
-        await query.answer()
-        await query.edit_message_reply_markup(None)
-        await _show_next(update, context, actor, referral.id)
+        await turn.out.toast()
+        await turn.out.drop_choices()
+        await _show_next(turn, actor, referral.id)
         return
     if referral.status is not referrals.Status.INTRODUCED:
-        await query.answer(texts.ALREADY_DECIDED, show_alert=True)
-        await query.edit_message_reply_markup(None)
+        await turn.out.toast(texts.ALREADY_DECIDED, alert=True)
+        await turn.out.drop_choices()
         return
     if op == "d":
-        await _decide(update, context, actor, referral, Decision.DECLINE, None, on_card=True)
+        await _decide(turn, actor, referral, Decision.DECLINE, None, on_card=True)
         return
-    await query.answer()
-    if await flow.busy(update, context, restartable=ADMISSION):
+    await turn.out.toast()
+    if await flow.busy(turn, restartable=ADMISSION):
         return
-    await query.edit_message_reply_markup(None)
-    await flow.begin(update, context, ADMISSION, DATE, {"ref": referral.id})
+    await turn.out.drop_choices()
+    await flow.begin(turn, ADMISSION, DATE, {"ref": referral.id})
 
 
 async def _decide(
-    update: Update,
-    context: Context,
+    turn: Turn,
     actor: Actor,
     referral: Referral,
     decision: Decision,
@@ -138,7 +130,7 @@ async def _decide(
     on_card: bool,
 ) -> bool:
     """Apply the decision; `on_card` when it came from the card's own button."""
-    deps = context.deps
+    deps = turn.deps
     actor_id = _own_id(actor)
     try:
         done = await referrals.change_status(
@@ -149,29 +141,26 @@ async def _decide(
             deps.clock,
             admitted_on=day,
             tz=deps.settings.tz,
-            actor_ref=f"{CHANNEL}:{actor.user_ref}",
+            actor_ref=turn.who.address,
         )
     except NotAllowed:
-        if on_card and update.callback_query is not None:
-            await update.callback_query.answer(texts.ALREADY_DECIDED, show_alert=True)
+        if on_card and turn.pressed:
+            await turn.out.toast(texts.ALREADY_DECIDED, alert=True)
         else:
-            await say(update, context, texts.ALREADY_DECIDED)
+            await turn.say(texts.ALREADY_DECIDED)
         return False
     label = texts.BTN_ADMIT if decision is Decision.ADMIT else texts.BTN_DECLINE
-    if on_card and update.callback_query is not None:
-        await update.callback_query.answer()
-        message = update.callback_query.message
-        if message is not None and getattr(message, "text", None):
-            await update.callback_query.edit_message_text(f"{message.text}\n{texts.decided(label)}")
+    if on_card and turn.pressed:
+        await turn.out.toast()
+        await turn.out.settle(texts.decided(label))
     else:
-        await say(update, context, texts.decided_number(done.id, label))
-    await _tell_introducer(context, done)
-    await _show_next(update, context, actor, done.id)
+        await turn.say(texts.decided_number(done.id, label))
+    await _tell_introducer(deps, done)
+    await _show_next(turn, actor, done.id)
     return True
 
 
-async def _tell_introducer(context: Context, referral: Referral) -> None:
-    deps = context.deps
+async def _tell_introducer(deps: Deps, referral: Referral) -> None:
     async with deps.db.read() as conn:
         introducer = await members.get(conn, referral.member_id)
     if introducer is None:
@@ -191,26 +180,26 @@ async def _tell_introducer(context: Context, referral: Referral) -> None:
         text = texts.declined_notice(referral.id, referral.full_name)
     else:
         text = texts.reopened_notice(referral.id, referral.full_name)
-    await notify(context, introducer.user_ref, text)
+    await notify_member(deps, introducer, text)
 
 
 # --- the admission date ----------------------------------------------------------------------
 
 
-async def ask_date(update: Update, context: Context, draft: Draft) -> None:
+async def ask_date(turn: Turn, draft: Draft) -> None:
     keyboard = ADMISSION.keyboard(DATE, draft, [[(texts.BTN_TODAY, TODAY)]])
-    await say(update, context, texts.ask(texts.ASK_ADMISSION_DATE), keyboard)
+    await turn.say(texts.ask(texts.ASK_ADMISSION_DATE), keyboard)
 
 
-async def take_date(update: Update, context: Context, draft: Draft, text: str) -> Outcome:
-    deps = context.deps
+async def take_date(turn: Turn, draft: Draft, text: str) -> Outcome:
+    deps = turn.deps
     try:
         day = deps.today() if text == TODAY else parse_day(text)
     except ValueError:
         return Retry(texts.ADMISSION_DATE_FORMAT)
-    actor = await current_actor(update, context)
+    actor = await current_actor(turn)
     referral = await referrals.get(deps.db, int(draft["ref"]))
-    if not await _allowed(context, actor, referral):
+    if not await _allowed(turn, actor, referral):
         return Refused()
     assert referral is not None
     tz = deps.settings.tz
@@ -220,44 +209,44 @@ async def take_date(update: Update, context: Context, draft: Draft, text: str) -
     if problem == "admission_before_referral":
         introduced_on = referral.introduced_at.astimezone(tz).strftime("%d/%m/%Y")
         return Retry(texts.admission_before_referral(introduced_on))
-    await flow.cancel(update, context)  # the journey ends before the next card is shown
-    await _decide(update, context, actor, referral, Decision.ADMIT, day, on_card=False)
+    await flow.cancel(turn)  # the journey ends before the next card is shown
+    await _decide(turn, actor, referral, Decision.ADMIT, day, on_card=False)
     return End()
 
 
 # --- reopening a decision --------------------------------------------------------------------
 
 
-async def reopen(update: Update, context: Context) -> None:
-    number = parse_id(context.args[0].lstrip("#")) if context.args else None
+async def reopen(turn: Turn) -> None:
+    number = parse_id(turn.args[0].lstrip("#")) if turn.args else None
     if number is None:
-        await say(update, context, texts.REOPEN_USAGE)
+        await turn.say(texts.REOPEN_USAGE)
         return
-    actor = await current_actor(update, context)
-    referral = await referrals.get(context.deps.db, number)
-    if not await _allowed(context, actor, referral):  # nor can a leader reopen their own
-        await refuse(update, context)
+    actor = await current_actor(turn)
+    referral = await referrals.get(turn.deps.db, number)
+    if not await _allowed(turn, actor, referral):  # nor can a leader reopen their own
+        await refuse(turn)
         return
     assert referral is not None
     if referral.status not in (referrals.Status.ADMITTED, referrals.Status.DECLINED):
-        await say(update, context, texts.NOT_DECIDED)
+        await turn.say(texts.NOT_DECIDED)
         return
-    if not await flow.busy(update, context):
-        await flow.begin(update, context, REOPEN, REASON, {"ref": referral.id})
+    if not await flow.busy(turn):
+        await flow.begin(turn, REOPEN, REASON, {"ref": referral.id})
 
 
-async def ask_reason(update: Update, context: Context, draft: Draft) -> None:
-    await say(update, context, texts.ask(texts.ASK_REOPEN_REASON))
+async def ask_reason(turn: Turn, draft: Draft) -> None:
+    await turn.say(texts.ask(texts.ASK_REOPEN_REASON))
 
 
-async def take_reason(update: Update, context: Context, draft: Draft, text: str) -> Outcome:
+async def take_reason(turn: Turn, draft: Draft, text: str) -> Outcome:
     reason = " ".join(text.split())
     if not 5 <= len(reason) <= 300:
         return Retry(texts.REASON_TOO_SHORT)
-    deps = context.deps
-    actor = await current_actor(update, context)
+    deps = turn.deps
+    actor = await current_actor(turn)
     referral = await referrals.get(deps.db, int(draft["ref"]))
-    if not await _allowed(context, actor, referral):
+    if not await _allowed(turn, actor, referral):
         return Refused()
     assert referral is not None
     try:
@@ -269,22 +258,15 @@ async def take_reason(update: Update, context: Context, draft: Draft, text: str)
             deps.clock,
             reason=reason,
             tz=deps.settings.tz,
-            actor_ref=f"{CHANNEL}:{actor.user_ref}",
+            actor_ref=turn.who.address,
         )
     except NotAllowed:
-        await say(update, context, texts.NOT_DECIDED)
+        await turn.say(texts.NOT_DECIDED)
         return End()
-    await say(update, context, texts.reopened(done.id))
-    await _tell_introducer(context, done)
+    await turn.say(texts.reopened(done.id))
+    await _tell_introducer(deps, done)
     return End()
 
 
 ADMISSION.steps[DATE] = flow.Step(ask_date, on_text=take_date, on_button=take_date)
 REOPEN.steps[REASON] = flow.Step(ask_reason, on_text=take_reason)
-
-
-def register(app: Application) -> None:  # type: ignore[type-arg]
-    private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
-    app.add_handler(CommandHandler(["duyet", "review"], review, private))
-    app.add_handler(CommandHandler(["molai", "reopen"], reopen, private))
-    app.add_handler(CallbackQueryHandler(press, pattern=r"^rv:"))

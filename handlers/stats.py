@@ -9,11 +9,9 @@ from __future__ import annotations
 import asyncio
 import re
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
-
 from bot import reports, texts
-from handlers.common import Context, current_actor, refuse, say
+from handlers.chat import Button, Choice, File, Reply, Rows, Turn
+from handlers.common import current_actor, refuse
 from storage import roles, stats, units
 from storage.periods import Period, parse_period
 from storage.roles import Actor, Role
@@ -53,9 +51,7 @@ def _child_line(rank: int, f: Figures) -> str:
     )
 
 
-async def _render(
-    context: Context, actor: Actor, report: Report, page: int
-) -> tuple[str, InlineKeyboardMarkup]:
+async def _render(turn: Turn, actor: Actor, report: Report, page: int) -> tuple[str, Rows]:
     period = report.period.label()
     unit = report.unit.unit
     pages = max(1, -(-len(report.children) // PAGE_SIZE))
@@ -66,8 +62,8 @@ async def _render(
         lines = [_child_line(page * PAGE_SIZE + i, f) for i, f in enumerate(shown, start=1)]
         parts += ["", texts.stats_children_title(page, pages), *lines, "", texts.STATS_LEGEND]
 
-    def button(label: str, op: str, unit_id: int, to_page: int = 0) -> InlineKeyboardButton:
-        return InlineKeyboardButton(label, callback_data=f"st:{op}:{unit_id}:{period}:{to_page}")
+    def button(label: str, op: str, unit_id: int, to_page: int = 0) -> Button:
+        return Button(label, f"st:{op}:{unit_id}:{period}:{to_page}")
 
     rows = [[button(f"📂 {f.unit.name}", "v", f.unit.id)] for f in shown]
     nav = []
@@ -76,7 +72,7 @@ async def _render(
     if page < pages - 1:
         nav.append(button(texts.BTN_NEXT, "v", unit.id, page + 1))
     if unit.parent_id is not None and await roles.may(
-        context.deps.db, actor, unit.parent_id, Role.LEADER
+        turn.deps.db, actor, unit.parent_id, Role.LEADER
     ):
         nav.append(button(texts.BTN_UP, "v", unit.parent_id))
     if nav:
@@ -85,120 +81,107 @@ async def _render(
     if report.children:
         extra.insert(0, button(texts.BTN_CHART, "c", unit.id))
     rows.append(extra)
-    return "\n".join(parts), InlineKeyboardMarkup(rows)
+    return "\n".join(parts), rows
 
 
-async def _target(update: Update, context: Context, usage: str) -> tuple[Actor, int, Period] | None:
+async def _target(turn: Turn, usage: str) -> tuple[Actor, int, Period] | None:
     """Parse "[period] [unit code]"; say why not and return None when it cannot be served."""
-    actor = await current_actor(update, context)
+    actor = await current_actor(turn)
     if not actor.holds_any(Role.LEADER):
-        await say(update, context, texts.NOT_A_LEADER)
+        await turn.say(texts.NOT_A_LEADER)
         return None
-    period = Period(context.deps.today().year)
+    period = Period(turn.deps.today().year)
     code = None
-    if len(context.args or []) > 2:
-        await say(update, context, usage)
+    if len(turn.args) > 2:
+        await turn.say(usage)
         return None
-    for arg in context.args or []:
+    for arg in turn.args:
         if re.fullmatch(r"[0-9]{4}(-[A-Za-z0-9]+)?", arg):
             parsed = parse_period(arg)
             if parsed is None:
-                await say(update, context, texts.period_invalid(arg))
+                await turn.say(texts.period_invalid(arg))
                 return None
             period = parsed
         else:
             code = arg
     if code is None:
         tops = actor.top_units(Role.LEADER)
-        async with context.deps.db.read() as conn:
+        async with turn.deps.db.read() as conn:
             found = [u for u in [await units.get(conn, t) for t in tops] if u is not None]
         found.sort(key=lambda u: (u.parent_id is not None, u.name.casefold()))
         unit_id = found[0].id
     else:
-        async with context.deps.db.read() as conn:
+        async with turn.deps.db.read() as conn:
             unit = await units.get_by_code(conn, code)
-        if unit is None or not await roles.may(context.deps.db, actor, unit.id, Role.LEADER):
-            await refuse(update, context)  # an unknown code and a foreign one look the same
+        if unit is None or not await roles.may(turn.deps.db, actor, unit.id, Role.LEADER):
+            await refuse(turn)  # an unknown code and a foreign one look the same
             return None
         unit_id = unit.id
     return actor, unit_id, period
 
 
-async def _send_chart(update: Update, context: Context, report: Report) -> None:
+async def _send_chart(turn: Turn, report: Report) -> None:
     if not report.children:
-        await say(update, context, texts.NO_CHILDREN_CHART)
+        await turn.say(texts.NO_CHILDREN_CHART)
         return
-    chat = update.effective_chat
-    assert chat is not None
     # Drawing and writing files take CPU time: off the event loop, so the bot keeps answering.
     png = await asyncio.to_thread(reports.chart_png, report)
-    await context.bot.send_photo(chat.id, InputFile(png, filename="bieudo.png"))
+    caption = f"{texts.CHART_CAPTION} – {report.unit.unit.name}, {report.period.label()}"
+    await turn.out.send(Reply(picture=File("bieudo.png", png, caption)))
 
 
-async def _send_export(update: Update, context: Context, unit_id: int, period: Period) -> None:
-    db = context.deps.db
+async def _send_export(turn: Turn, unit_id: int, period: Period) -> None:
+    db = turn.deps.db
     levels = await stats.levels(db, unit_id, period)
     admitted = await stats.admissions(db, unit_id, period)
     unit = levels[0][0][0].unit
     data = await asyncio.to_thread(reports.workbook_bytes, levels, admitted)
-    chat = update.effective_chat
-    assert chat is not None
-    await context.bot.send_document(
-        chat.id,
-        InputFile(data, filename=texts.export_filename(period.label(), unit.code)),
-        caption=texts.export_caption(period.label(), unit.name),
-    )
+    name = texts.export_filename(period.label(), unit.code)
+    caption = texts.export_caption(period.label(), unit.name)
+    await turn.out.send(Reply(file=File(name, data, caption)))
 
 
-async def show_stats(update: Update, context: Context) -> None:
-    target = await _target(update, context, texts.STATS_USAGE)
+async def show_stats(turn: Turn) -> None:
+    target = await _target(turn, texts.STATS_USAGE)
     if target is None:
         return
     actor, unit_id, period = target
-    report = await stats.report(context.deps.db, unit_id, period)
+    report = await stats.report(turn.deps.db, unit_id, period)
     assert report is not None
-    text, markup = await _render(context, actor, report, 0)
-    await say(update, context, text, markup)
+    text, choices = await _render(turn, actor, report, 0)
+    await turn.say(text, choices)
     if report.children:
-        await _send_chart(update, context, report)
+        await _send_chart(turn, report)
 
 
-async def export(update: Update, context: Context) -> None:
-    target = await _target(update, context, texts.EXPORT_USAGE)
+async def export(turn: Turn) -> None:
+    target = await _target(turn, texts.EXPORT_USAGE)
     if target is not None:
-        await _send_export(update, context, target[1], target[2])
+        await _send_export(turn, target[1], target[2])
 
 
-async def press(update: Update, context: Context) -> None:
-    query = update.callback_query
-    assert query is not None and query.data is not None
-    match = _BUTTON.match(query.data)
+async def press(turn: Turn) -> None:
+    assert isinstance(turn.incoming, Choice)
+    match = _BUTTON.match(turn.incoming.data)
     period = parse_period(match[3]) if match else None
-    actor = await current_actor(update, context)
+    actor = await current_actor(turn)
     if (
         match is None
         or period is None
-        or not await roles.may(context.deps.db, actor, int(match[2]), Role.LEADER)
+        or not await roles.may(turn.deps.db, actor, int(match[2]), Role.LEADER)
     ):
-        await refuse(update, context)
+        await refuse(turn)
         return
     op, unit_id, page = match[1], int(match[2]), int(match[4])
-    report = await stats.report(context.deps.db, unit_id, period)
+    report = await stats.report(turn.deps.db, unit_id, period)
     if report is None:
-        await refuse(update, context)
+        await refuse(turn)
         return
-    await query.answer()
+    await turn.out.toast()
     if op == "v":
-        text, markup = await _render(context, actor, report, page)
-        await query.edit_message_text(text, reply_markup=markup)
+        text, choices = await _render(turn, actor, report, page)
+        await turn.out.replace(Reply(text, choices))
     elif op == "c":
-        await _send_chart(update, context, report)
+        await _send_chart(turn, report)
     else:
-        await _send_export(update, context, unit_id, period)
-
-
-def register(app: Application) -> None:  # type: ignore[type-arg]
-    private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
-    app.add_handler(CommandHandler(["stats", "thongke"], show_stats, private))
-    app.add_handler(CommandHandler(["xuat", "export"], export, private))
-    app.add_handler(CallbackQueryHandler(press, pattern=r"^st:"))
+        await _send_export(turn, unit_id, period)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
-
 from bot import texts
 from handlers import picker
-from handlers.common import Context, current_actor, parse_button, refuse, say
+from handlers.chat import Button, Choice, Rows, Turn
+from handlers.common import current_actor, parse_button, refuse
 from storage import roles, units, unitview
 from storage.roles import Actor, Role
 from storage.units import Unit
@@ -16,11 +14,11 @@ NAMES_PER_PAGE = 30
 CHILD_BUTTONS = 10
 
 
-async def _send_picture(update: Update, context: Context, unit_id: int) -> None:
-    deps = context.deps
+async def _send_picture(turn: Turn, unit_id: int) -> None:
+    deps = turn.deps
     view = await unitview.picture(deps.db, unit_id, deps.today(), deps.settings.tz)
     if view is None:
-        await refuse(update, context)
+        await refuse(turn)
         return
     text = texts.unit_picture(
         view.unit.name,
@@ -36,50 +34,46 @@ async def _send_picture(update: Update, context: Context, unit_id: int) -> None:
     )
     rows = [
         [
-            InlineKeyboardButton(texts.BTN_NOT_MET, callback_data=f"dv:n:{unit_id}:0"),
-            InlineKeyboardButton(texts.BTN_MET, callback_data=f"dv:m:{unit_id}:0"),
+            Button(texts.BTN_NOT_MET, f"dv:n:{unit_id}:0"),
+            Button(texts.BTN_MET, f"dv:m:{unit_id}:0"),
         ]
     ]
     rows += _children_rows(view.children, unit_id, 0)
-    await say(update, context, text, InlineKeyboardMarkup(rows))
+    await turn.say(text, rows)
 
 
-def _children_rows(
-    children: list[Unit], unit_id: int, page: int
-) -> list[list[InlineKeyboardButton]]:
+def _children_rows(children: list[Unit], unit_id: int, page: int) -> Rows:
     """One page of child units, with paging when a unit has more than fit."""
     shown = children[page * CHILD_BUTTONS : (page + 1) * CHILD_BUTTONS]
-    rows = [
-        [InlineKeyboardButton(f"📂 {kid.name}", callback_data=f"dv:u:{kid.id}:0")] for kid in shown
-    ]
+    rows = [[Button(f"📂 {kid.name}", f"dv:u:{kid.id}:0")] for kid in shown]
     nav = []
     if page > 0:
-        nav.append(InlineKeyboardButton(texts.BTN_PREV, callback_data=f"dv:c:{unit_id}:{page - 1}"))
+        nav.append(Button(texts.BTN_PREV, f"dv:c:{unit_id}:{page - 1}"))
     if (page + 1) * CHILD_BUTTONS < len(children):
-        nav.append(InlineKeyboardButton(texts.BTN_NEXT, callback_data=f"dv:c:{unit_id}:{page + 1}"))
+        nav.append(Button(texts.BTN_NEXT, f"dv:c:{unit_id}:{page + 1}"))
     if nav:
         rows.append(nav)
     return rows
 
 
-async def _send_children(update: Update, context: Context, unit_id: int, page: int) -> None:
-    async with context.deps.db.read() as conn:
+async def _send_children(turn: Turn, unit_id: int, page: int) -> None:
+    async with turn.deps.db.read() as conn:
         unit = await units.get(conn, unit_id)
         kids = await units.children(conn, unit_id)
     if unit is None:
-        await refuse(update, context)
+        await refuse(turn)
         return
     pages = max(1, -(-len(kids) // CHILD_BUTTONS))
     page = min(max(page, 0), pages - 1)
     text = texts.children_page(unit.name, page, pages)
-    await say(update, context, text, InlineKeyboardMarkup(_children_rows(kids, unit_id, page)))
+    await turn.say(text, _children_rows(kids, unit_id, page))
 
 
-async def _send_names(update: Update, context: Context, unit_id: int, met: bool, page: int) -> None:
-    deps = context.deps
+async def _send_names(turn: Turn, unit_id: int, met: bool, page: int) -> None:
+    deps = turn.deps
     view = await unitview.picture(deps.db, unit_id, deps.today(), deps.settings.tz)
     if view is None:
-        await refuse(update, context)
+        await refuse(turn)
         return
     names = view.met if met else view.not_met
     pages = max(1, -(-len(names) // NAMES_PER_PAGE))
@@ -89,48 +83,37 @@ async def _send_names(update: Update, context: Context, unit_id: int, met: bool,
     op = "m" if met else "n"
     nav = []
     if page > 0:
-        nav.append(
-            InlineKeyboardButton(texts.BTN_PREV, callback_data=f"dv:{op}:{unit_id}:{page - 1}")
-        )
+        nav.append(Button(texts.BTN_PREV, f"dv:{op}:{unit_id}:{page - 1}"))
     if page < pages - 1:
-        nav.append(
-            InlineKeyboardButton(texts.BTN_NEXT, callback_data=f"dv:{op}:{unit_id}:{page + 1}")
-        )
+        nav.append(Button(texts.BTN_NEXT, f"dv:{op}:{unit_id}:{page + 1}"))
     text = f"{view.unit.name}\n{texts.names_page(title, shown, page, pages)}"
-    await say(update, context, text, InlineKeyboardMarkup([nav]) if nav else None)
+    await turn.say(text, [nav] if nav else None)
 
 
 @picker.purpose("dv", Role.LEADER, texts.PICK_UNIT_VIEW)
-async def chosen(update: Update, context: Context, actor: Actor, unit: Unit) -> None:
-    await _send_picture(update, context, unit.id)
+async def chosen(turn: Turn, actor: Actor, unit: Unit) -> None:
+    await _send_picture(turn, unit.id)
 
 
-async def show_unit(update: Update, context: Context) -> None:
-    await picker.offer(update, context, "dv")
+async def show_unit(turn: Turn) -> None:
+    await picker.offer(turn, "dv")
 
 
-async def press(update: Update, context: Context) -> None:
-    query = update.callback_query
-    assert query is not None and query.data is not None
-    parsed = parse_button(query.data, "dv", "unmc", 2)
+async def press(turn: Turn) -> None:
+    assert isinstance(turn.incoming, Choice)
+    parsed = parse_button(turn.incoming.data, "dv", "unmc", 2)
     if parsed is None:
-        await refuse(update, context)
+        await refuse(turn)
         return
     op, (unit_id, page) = parsed
-    actor = await current_actor(update, context)
-    if not await roles.may(context.deps.db, actor, unit_id, Role.LEADER):
-        await refuse(update, context)
+    actor = await current_actor(turn)
+    if not await roles.may(turn.deps.db, actor, unit_id, Role.LEADER):
+        await refuse(turn)
         return
-    await query.answer()
+    await turn.out.toast()
     if op == "u":
-        await _send_picture(update, context, unit_id)
+        await _send_picture(turn, unit_id)
     elif op == "c":
-        await _send_children(update, context, unit_id, page)
+        await _send_children(turn, unit_id, page)
     else:
-        await _send_names(update, context, unit_id, op == "m", page)
-
-
-def register(app: Application) -> None:  # type: ignore[type-arg]
-    private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
-    app.add_handler(CommandHandler(["donvi", "unit"], show_unit, private))
-    app.add_handler(CallbackQueryHandler(press, pattern=r"^dv:"))
+        await _send_names(turn, unit_id, op == "m", page)

@@ -61,10 +61,20 @@ class Summaries(_Part):
         return value
 
 
+class ChannelPace(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    per_second: float = Field(5, gt=0, le=30)
+
+
 class Delivery(BaseModel):
     model_config = ConfigDict(extra="forbid")
     grace_days: int = Field(7, ge=0, le=90)  # how late a missed reminder may still go out
     per_second: float = Field(25, gt=0, le=30)  # Telegram allows about 30 a second in bulk
+    # Zalo publishes no rate; its quota is per month. [delivery.zalo] per_second = …
+    zalo: ChannelPace = ChannelPace()
+
+    def rates(self) -> dict[str, float]:
+        return {"telegram": self.per_second, "zalo": self.zalo.per_second}
 
 
 class ReminderConfig(BaseModel):

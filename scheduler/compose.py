@@ -23,8 +23,7 @@ async def compose(
     occurrence: Occurrence,
     config: ReminderConfig,
     tz: ZoneInfo,
-    admin_ids: list[int],
-    channel: str,
+    admin_ids: list[str],
     today: date | None = None,
 ) -> list[Message]:
     period = occurrence.period
@@ -51,7 +50,7 @@ async def compose(
                 for r in await audience.leaders(db)
             ]
         case Kind.SUMMARY:
-            people = await audience.admins(db, admin_ids, channel)
+            people = await audience.admins(db, admin_ids)
             seen = {(p.channel, p.user_ref) for p in people}
             for leader in await audience.leaders(db, with_children_only=True):
                 if (leader.channel, leader.user_ref) not in seen:

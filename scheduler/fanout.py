@@ -1,8 +1,9 @@
-"""Fan-out that respects Telegram: about 25 messages a second overall, 1 a second per chat.
+"""Fan-out that respects each channel: its own rate overall (Telegram about 25 a second),
+1 a second per chat.
 
 A 429 waits `retry_after` and goes on; a 403 marks the person unreachable so nobody waits on them
-again; a network error is retried with backoff. The channel is behind `Transport`, so a Zalo
-sender can reuse all of this.
+again; a network error is retried with backoff. Channels are behind `Transport`, which sends
+each delivery through the channel of its person.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ class Outcome(Enum):
 
 
 class Transport(Protocol):
-    async def send(self, user_ref: str, text: str) -> tuple[Outcome, float]:
+    async def send(self, channel: str, user_ref: str, text: str) -> tuple[Outcome, float]:
         """Send one message; the float is how long to wait before a retry (retry_after)."""
         ...
 
@@ -50,26 +51,30 @@ class FanoutPolicy:
 
 @dataclass
 class Pacer:
-    """The global rate and the per-chat spacing, shared by every fan-out of one bot."""
+    """Each channel's rate and the per-chat spacing, shared by every fan-out of one bot."""
 
     policy: FanoutPolicy
-    limiter: AsyncLimiter = field(init=False)
-    last_by_chat: dict[str, float] = field(default_factory=dict)
+    rates: dict[str, float] = field(default_factory=dict)  # per channel; else policy's
+    limiters: dict[str, AsyncLimiter] = field(default_factory=dict)
+    last_by_chat: dict[tuple[str, str], float] = field(default_factory=dict)
 
-    def __post_init__(self) -> None:
-        # One message per 1/rate seconds, no bursts: a bucket of `rate` would let a full
-        # second's worth out at once and break Telegram's sliding 30-a-second window.
-        self.limiter = AsyncLimiter(1, 1 / self.policy.per_second)
+    def _limiter(self, channel: str) -> AsyncLimiter:
+        if channel not in self.limiters:
+            # One message per 1/rate seconds, no bursts: a bucket of `rate` would let a full
+            # second's worth out at once and break Telegram's sliding 30-a-second window.
+            rate = self.rates.get(channel, self.policy.per_second)
+            self.limiters[channel] = AsyncLimiter(1, 1 / rate)
+        return self.limiters[channel]
 
-    async def wait_turn(self, user_ref: str) -> None:
+    async def wait_turn(self, user_ref: str, channel: str = "telegram") -> None:
         loop = asyncio.get_running_loop()
-        last = self.last_by_chat.get(user_ref)
+        last = self.last_by_chat.get((channel, user_ref))
         if last is not None:
             gap = self.policy.per_chat_interval - (loop.time() - last)
             if gap > 0:
                 await asyncio.sleep(gap)
-        await self.limiter.acquire()
-        self.last_by_chat[user_ref] = loop.time()
+        await self._limiter(channel).acquire()
+        self.last_by_chat[(channel, user_ref)] = loop.time()
 
 
 async def deliver(
@@ -124,9 +129,11 @@ async def _deliver_one(
     for attempt in range(1, policy.max_attempts + 1):
         if not await reminders.start_sending(db, occurrence, delivery):
             return  # another fan-out of the same occurrence has it
-        await pacer.wait_turn(delivery.user_ref)
+        await pacer.wait_turn(delivery.user_ref, delivery.channel)
         try:
-            outcome, retry_after = await transport.send(delivery.user_ref, delivery.body)
+            outcome, retry_after = await transport.send(
+                delivery.channel, delivery.user_ref, delivery.body
+            )
         except Exception:
             # No telling whether it arrived: close it as uncertain (never twice), then let
             # the caller decide what to do with the error.

@@ -11,19 +11,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
-from datetime import time, timedelta
+from datetime import timedelta
 from typing import Any
 
-from telegram import Bot
-from telegram.error import (
-    BadRequest,
-    Forbidden,
-    NetworkError,
-    RetryAfter,
-    TelegramError,
-    TimedOut,
-)
-from telegram.ext import Application, ContextTypes
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
 
 from bot import texts
 from scheduler.calendar import (
@@ -34,43 +26,17 @@ from scheduler.calendar import (
     upcoming,
 )
 from scheduler.compose import compose
-from scheduler.fanout import FanoutPolicy, Outcome, Pacer, deliver
+from scheduler.fanout import FanoutPolicy, Pacer, deliver
 from storage import audience, reminders
 from storage.clock import Clock
 from storage.db import Database
+from storage.members import address, parse_address
 
 log = logging.getLogger(__name__)
 
-CHANNEL = "telegram"
 SCHEDULE_AHEAD = 40  # occurrences; about two and a half years
 LATE_AFTER = timedelta(minutes=5)
 RESUME_AFTER = 5.0  # seconds before a fan-out stopped by an error starts again
-
-
-class TelegramTransport:
-    def __init__(self, bot: Bot) -> None:
-        self.bot = bot
-
-    async def send(self, user_ref: str, text: str) -> tuple[Outcome, float]:
-        try:
-            await self.bot.send_message(int(user_ref), text)
-        except Forbidden:
-            return Outcome.UNREACHABLE, 0.0
-        except RetryAfter as exc:
-            delay: Any = exc.retry_after
-            return Outcome.RETRY, float(getattr(delay, "total_seconds", lambda: delay)())
-        except BadRequest as exc:
-            gone = "chat not found" in str(exc).lower()
-            return (Outcome.UNREACHABLE if gone else Outcome.FAILED), 0.0
-        except TimedOut as exc:
-            if "not sent" in str(exc).lower():  # PTB's pool timeout: the request never left
-                return Outcome.RETRY, 0.0
-            return Outcome.UNCERTAIN, 0.0  # it may have arrived: never send it twice
-        except NetworkError:
-            return Outcome.RETRY, 0.0
-        except TelegramError:  # any other answer of the API (401…): it was not delivered
-            return Outcome.RETRY, 0.0
-        return Outcome.SENT, 0.0
 
 
 @dataclass
@@ -90,7 +56,7 @@ class Reminders:
     pacer: Pacer = field(init=False)
 
     def __post_init__(self) -> None:
-        self.pacer = Pacer(self.policy)
+        self.pacer = Pacer(self.policy, self.config.delivery.rates())
 
     def occurrence(self, occurrence_id: str) -> Occurrence | None:
         tz = self.settings.tz
@@ -110,7 +76,6 @@ class Reminders:
                 self.config,
                 self.settings.tz,
                 self.settings.admin_ids,
-                CHANNEL,
                 today=self.clock.now().astimezone(self.settings.tz).date(),
             )
             planned = await reminders.plan(
@@ -174,7 +139,7 @@ class Reminders:
         if requester is not None:
             other = counts.get("uncertain", 0) + counts.get("failed", 0)
             text = texts.nudged(counts.get("sent", 0), counts.get("unreachable", 0), other)
-            await self.transport.send(requester, text)
+            await self.transport.send(*parse_address(requester), text)
 
     async def catch_up(self) -> None:
         """Settle, resume and send what is due: the startup job."""
@@ -203,93 +168,74 @@ class Reminders:
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
 
+    async def nudge_now(
+        self, unit_id: int, requester: str, today_label: str, year: int
+    ) -> int | None:
+        """A leader's /nhacnho: at most once a day per unit. None if already done today."""
+        occurrence_id = f"manual:{unit_id}:{today_label}"
+        if await reminders.is_planned(self.db, occurrence_id):
+            return None
+        people = [
+            p
+            for p in await audience.members_not_met(self.db, year, scope=[unit_id])
+            if address(p.channel, p.user_ref) != requester
+        ]
+        if not people:
+            return 0
+        messages = [(p.channel, p.user_ref, texts.MANUAL_NUDGE) for p in people]
+        planned = await reminders.plan(
+            self.db,
+            occurrence_id,
+            "manual",
+            self.clock.now(),
+            messages,
+            self.clock,
+            requested_by=requester,
+        )
+        if not planned:
+            return None
+        self.spawn(occurrence_id)
+        return len(messages)
 
-def reminders_of(app: Application) -> Reminders:  # type: ignore[type-arg]
-    return app.bot_data["reminders"]
+    async def fire(self, occurrence_id: str) -> None:
+        occurrence = self.occurrence(occurrence_id)
+        # The machinery's clock decides what is due, so a test clock and the job store agree.
+        if occurrence is None or self.clock.now() < occurrence.due:
+            return
+        await self.run(occurrence)
+
+    async def startup(self, scheduler: AsyncIOScheduler) -> None:
+        await self.catch_up()
+        schedule(scheduler, self)
 
 
-async def _fire(context: ContextTypes.DEFAULT_TYPE) -> None:
-    machinery = reminders_of(context.application)
-    assert context.job is not None
-    occurrence = machinery.occurrence(str(context.job.data))
-    # The application's clock decides what is due, so a test clock and the job store agree.
-    if occurrence is None or machinery.clock.now() < occurrence.due:
-        return
-    await machinery.run(occurrence)
-
-
-async def _startup(context: ContextTypes.DEFAULT_TYPE) -> None:
-    await reminders_of(context.application).catch_up()
-    schedule(context.application)
-
-
-async def _reschedule(context: ContextTypes.DEFAULT_TYPE) -> None:
-    schedule(context.application)
-
-
-def schedule(app: Application) -> None:  # type: ignore[type-arg]
+def schedule(scheduler: AsyncIOScheduler, machinery: Reminders) -> None:
     """(Re-)register the next occurrences; ids make this idempotent."""
-    machinery = reminders_of(app)
-    queue = app.job_queue
-    assert queue is not None
     grace = int(timedelta(days=machinery.config.delivery.grace_days).total_seconds()) or None
     now = machinery.clock.now()
     for occurrence in upcoming(machinery.config, now, machinery.settings.tz, SCHEDULE_AHEAD):
-        queue.run_once(
-            _fire,
-            when=occurrence.due,
-            data=occurrence.id,
+        scheduler.add_job(
+            machinery.fire,
+            "date",
+            run_date=occurrence.due,
+            args=[occurrence.id],
+            id=occurrence.id,
             name=occurrence.id,
-            job_kwargs={"id": occurrence.id, "replace_existing": True, "misfire_grace_time": grace},
+            replace_existing=True,
+            misfire_grace_time=grace,
         )
 
 
-def install(app: Application, machinery: Reminders) -> None:  # type: ignore[type-arg]
-    """Called from post_init: the work starts as soon as the application runs."""
-    app.bot_data["reminders"] = machinery
-    queue = app.job_queue
-    assert queue is not None
-    queue.run_once(
-        _startup, when=0, name="startup", job_kwargs={"id": "startup", "replace_existing": True}
+def install(scheduler: AsyncIOScheduler, machinery: Reminders) -> None:
+    """Startup work at once, then the calendar; re-read every night after midnight."""
+    scheduler.add_job(
+        machinery.startup, args=[scheduler], id="startup", name="startup", replace_existing=True
     )
-    queue.run_daily(
-        _reschedule,
-        time=time(0, 5, tzinfo=machinery.settings.tz),
+    scheduler.add_job(
+        schedule,
+        CronTrigger(hour=0, minute=5, timezone=machinery.settings.tz),
+        args=[scheduler, machinery],
+        id="reschedule",
         name="reschedule",
-        job_kwargs={"id": "reschedule", "replace_existing": True},
+        replace_existing=True,
     )
-
-
-async def nudge_now(
-    app: Application,
-    unit_id: int,
-    requester: str,
-    today_label: str,
-    year: int,  # type: ignore[type-arg]
-) -> int | None:
-    """A leader's /nhacnho: at most once a day per unit. None if already done today."""
-    machinery = reminders_of(app)
-    occurrence_id = f"manual:{unit_id}:{today_label}"
-    if await reminders.is_planned(machinery.db, occurrence_id):
-        return None
-    people = [
-        p
-        for p in await audience.members_not_met(machinery.db, year, scope=[unit_id])
-        if p.user_ref != requester
-    ]
-    if not people:
-        return 0
-    messages = [(p.channel, p.user_ref, texts.MANUAL_NUDGE) for p in people]
-    planned = await reminders.plan(
-        machinery.db,
-        occurrence_id,
-        "manual",
-        machinery.clock.now(),
-        messages,
-        machinery.clock,
-        requested_by=requester,
-    )
-    if not planned:
-        return None
-    machinery.spawn(occurrence_id)
-    return len(messages)

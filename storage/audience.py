@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 
 from storage.db import Database
+from storage.members import parse_address
 from storage.units import SUBTREE
 
 
@@ -28,7 +29,7 @@ async def leaders(db: Database, *, with_children_only: bool = False) -> list[Rec
     return await _recipients(db, sql)
 
 
-async def admins(db: Database, admin_ids: list[int], channel: str) -> list[Recipient]:
+async def admins(db: Database, admin_ids: list[str]) -> list[Recipient]:
     """Granted admins, plus ADMIN_IDS (admins of every root, registered or not)."""
     sql = """SELECT m.id, m.channel, m.user_ref, GROUP_CONCAT(r.unit_id) AS units
              FROM roles r JOIN members m ON m.id = r.member_id
@@ -38,14 +39,13 @@ async def admins(db: Database, admin_ids: list[int], channel: str) -> list[Recip
         async with conn.execute("SELECT id FROM units WHERE parent_id IS NULL ORDER BY id") as cur:
             roots = tuple(row[0] for row in await cur.fetchall())
         for admin_id in admin_ids:
+            channel, ref = parse_address(admin_id)
             sql = "SELECT id, unreachable_at FROM members WHERE channel = ? AND user_ref = ?"
-            async with conn.execute(sql, (channel, str(admin_id))) as cur:
+            async with conn.execute(sql, (channel, ref)) as cur:
                 row = await cur.fetchone()
             if row is not None and row["unreachable_at"] is not None:
                 continue
-            found[(channel, str(admin_id))] = Recipient(
-                channel, str(admin_id), row["id"] if row else None, roots
-            )
+            found[(channel, ref)] = Recipient(channel, ref, row["id"] if row else None, roots)
     return list(found.values())
 
 

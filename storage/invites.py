@@ -11,7 +11,7 @@ import hashlib
 import hmac
 import re
 
-from storage import units
+from storage import codes, units
 from storage.db import Database
 from storage.units import Unit
 
@@ -43,3 +43,33 @@ async def resolve_unit_payload(db: Database, secret: bytes, payload: str) -> Uni
 
 def link(bot_username: str, payload: str) -> str:
     return f"https://t.me/{bot_username}?start={payload}"
+
+
+# --- codes, for channels without links (Zalo) --------------------------------------------------
+
+
+def unit_code(secret: bytes, unit: Unit) -> str:
+    return codes.derived_code(secret, f"unit-code:{unit.id}:{unit.invite_generation}")
+
+
+async def remember_unit_code(db: Database, secret: bytes, unit: Unit) -> str:
+    """The unit's current code, recorded (as a hash) so that it can be looked up when typed."""
+    code = unit_code(secret, unit)
+    async with db.write() as conn:
+        await conn.execute(
+            "INSERT OR IGNORE INTO invite_codes (digest, unit_id, generation) VALUES (?, ?, ?)",
+            (codes.digest(code), unit.id, unit.invite_generation),
+        )
+    return code
+
+
+async def resolve_unit_code(db: Database, secret: bytes, code: str) -> Unit | None:
+    """The unit whose *current* invite code this is; a code of a renewed link is dead."""
+    sql = "SELECT unit_id FROM invite_codes WHERE digest = ?"
+    async with db.read() as conn:
+        async with conn.execute(sql, (codes.digest(code),)) as cur:
+            row = await cur.fetchone()
+        unit = await units.get(conn, row["unit_id"]) if row else None
+    if unit is None:
+        return None
+    return unit if hmac.compare_digest(unit_code(secret, unit), code) else None

@@ -14,6 +14,17 @@ from storage.db import Database
 from storage.validation import MemberIn, Org
 
 
+def address(channel: str, user_ref: str) -> str:
+    """A person in one string, where one string fits (grants, reminder runs, ADMIN_IDS)."""
+    return f"{channel}:{user_ref}"
+
+
+def parse_address(text: str) -> tuple[str, str]:
+    """`zalo:abc` → ("zalo", "abc"); a bare number is a Telegram id (older rows, ADMIN_IDS)."""
+    channel, sep, ref = text.partition(":")
+    return (channel, ref) if sep else ("telegram", text)
+
+
 @dataclass(frozen=True)
 class Member:
     id: int

@@ -15,7 +15,7 @@ from enum import StrEnum
 
 import aiosqlite
 
-from storage import members, units
+from storage import codes, members, units
 from storage.clock import Clock, from_db, to_db
 from storage.db import Database
 from storage.members import Member
@@ -49,7 +49,7 @@ class Actor:
         return sorted(unit for unit, role in self.roles.items() if role.includes(need))
 
 
-async def load_actor(db: Database, channel: str, user_ref: str, admin_ids: list[int]) -> Actor:
+async def load_actor(db: Database, channel: str, user_ref: str, admin_ids: list[str]) -> Actor:
     async with db.read() as conn:
         member = await members.find_by_user(conn, channel, user_ref)
         held: dict[int, Role] = {}
@@ -60,7 +60,7 @@ async def load_actor(db: Database, channel: str, user_ref: str, admin_ids: list[
                     role = Role(row["role"])
                     if row["unit_id"] not in held or role is Role.ADMIN:
                         held[row["unit_id"]] = role
-        if user_ref.isdigit() and int(user_ref) in admin_ids:
+        if members.address(channel, user_ref) in admin_ids:
             for root in await units.children(conn, None):
                 held[root.id] = Role.ADMIN  # ADMIN_IDS: admins of every root
     return Actor(channel, user_ref, member, held)
@@ -130,19 +130,28 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class NewGrant:
+    payload: str  # for a /start link: l_… or a_…
+    code: str  # the same grant, typed where links can't go (Zalo)
+
+
 async def create_grant(
     db: Database, unit_id: int, role: Role, created_by: str, clock: Clock
-) -> str:
-    """A fresh start payload (l_… or a_…); only its hash is stored."""
+) -> NewGrant:
+    """A fresh one-time link and code; only their hashes are stored."""
     token = base64.urlsafe_b64encode(secrets.token_bytes(24)).decode().rstrip("=")
     payload = (ADMIN_PREFIX if role is Role.ADMIN else LEADER_PREFIX) + token
+    code = codes.new_code()
     now = clock.now()
     async with db.write() as conn:
         await conn.execute(
-            """INSERT INTO grants (token_hash, unit_id, role, created_by, created_at, expires_at)
-               VALUES (?, ?, ?, ?, ?, ?)""",
+            """INSERT INTO grants (token_hash, code_hash, unit_id, role, created_by, created_at,
+                                   expires_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?)""",
             (
                 token_hash(payload),
+                codes.digest(code),
                 unit_id,
                 role.value,
                 created_by,
@@ -150,7 +159,15 @@ async def create_grant(
                 to_db(now + GRANT_TTL),
             ),
         )
-    return payload
+    return NewGrant(payload, code)
+
+
+async def grant_digest_for_code(db: Database, code: str) -> str | None:
+    """The link hash of the grant a typed code belongs to: both then go the same way."""
+    sql = "SELECT token_hash FROM grants WHERE code_hash = ?"
+    async with db.read() as conn, conn.execute(sql, (codes.digest(code),)) as cur:
+        row = await cur.fetchone()
+    return row["token_hash"] if row else None
 
 
 def is_grant_payload(payload: str) -> bool:

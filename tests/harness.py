@@ -16,7 +16,7 @@ from telegram import Update
 from telegram.ext import Application, TypeHandler
 
 from bot import texts
-from bot.app import ALLOWED_UPDATES, build_application
+from bot.app import Runtime
 from bot.settings import Settings
 from storage.clock import Clock
 from storage.validation import Org
@@ -39,40 +39,26 @@ def make_settings(api: FakeBotApi, db_path: Path, **extra: Any) -> Settings:
 
 @dataclass
 class RunningBot:
-    """The real Application, started the way run_polling starts it."""
+    """The real runtime (bot.app.Runtime), started and stopped the way `motcongmot run` does."""
 
     settings: Settings
     clock: Clock | None = None
+    runtime: Runtime = field(init=False)
     app: Application = field(init=False)  # type: ignore[type-arg]
     errors: list[BaseException] = field(default_factory=list)
     _done: dict[int, asyncio.Event] = field(default_factory=dict)
 
     async def start(self) -> None:
-        self.app = build_application(self.settings, clock=self.clock)
+        self.runtime = Runtime(self.settings, clock=self.clock)
+        self.app = self.runtime.telegram.app
         # Test-only observers: when an update has gone through every handler, and any
         # exception a handler raised (process_update would otherwise swallow it).
         self.app.add_handler(TypeHandler(Update, self._mark_done), group=1_000_000)
         self.app.add_error_handler(self._record_error)
-        await self.app.initialize()
-        assert self.app.post_init is not None
-        await self.app.post_init(self.app)
-        assert self.app.updater is not None
-        await self.app.updater.start_polling(
-            poll_interval=0.0, timeout=5, allowed_updates=ALLOWED_UPDATES
-        )
-        await self.app.start()
+        await self.runtime.start()
 
     async def stop(self) -> None:
-        assert self.app.updater is not None
-        if self.app.updater.running:
-            await self.app.updater.stop()
-        if self.app.running:
-            await self.app.stop()
-        if self.app.post_stop is not None:
-            await self.app.post_stop(self.app)
-        await self.app.shutdown()
-        assert self.app.post_shutdown is not None
-        await self.app.post_shutdown(self.app)
+        await self.runtime.stop()
 
     async def _mark_done(self, update: object, context: object) -> None:
         if isinstance(update, Update):
@@ -86,9 +72,7 @@ class RunningBot:
 
     @property
     def reminders(self) -> Any:
-        from scheduler.jobs import reminders_of
-
-        return reminders_of(self.app)
+        return self.runtime.reminders
 
     async def idle(self) -> None:
         """Until the startup job and every reminder fan-out have finished."""
@@ -183,6 +167,16 @@ async def join(p: Person, unit_code: str, name: str, membership: str = "Đoàn v
 LINK = re.compile(r"start=([A-Za-z0-9_-]+)")
 
 
+CODE = re.compile(r"\b([0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4})\b")
+
+
+def code_in(text: str) -> str:
+    """The first ABCD-EFGH code in a message (invite and appointment codes)."""
+    found = CODE.search(text)
+    assert found, text
+    return found[1]
+
+
 def payload_in(text: str) -> str:
     found = LINK.search(text)
     assert found, text
@@ -217,6 +211,20 @@ async def refer(p: Person, name: str, birth: str, phone: str | None, org: Org) -
     number = re.search(r"giới thiệu số (\d+)", replies[-1].text)
     assert number, replies[-1].text
     return int(number[1])
+
+
+# What /help says to a member, and the Telegram menus, spelled out from the catalog's words.
+MEMBER_COMMANDS = ["start", "gioithieu", "cuatoi", "help", "huy", "xoadulieu"]
+LEADER_COMMANDS = ["duyet", "donvi", "stats", "xuat", "chitieu", "moi", "nhacnho", "lichnhac"]
+MEMBER_HELP = texts.help_text(
+    [("member", [texts.HELP_LINES[n] for n in MEMBER_COMMANDS if n != "help"])]
+)
+LEADER_HELP = texts.HELP_SECTION["leader"]
+ADMIN_HELP = texts.HELP_SECTION["admin"]
+
+
+def menu_of(names: list[str]) -> list[tuple[str, str]]:
+    return [(name, texts.MENU_WORDS[name]) for name in names]
 
 
 TAN_LAP = ["Tỉnh đoàn Mẫu", "Đoàn xã An Bình", "Chi đoàn thôn Tân Lập"]

@@ -11,7 +11,18 @@ from pathlib import Path
 from bot import texts
 from storage.validation import Org
 from tests.fakebotapi import FakeBotApi
-from tests.harness import TAN_LAP, Person, RunningBot, appoint_link, refer, rows
+from tests.harness import (
+    LEADER_COMMANDS,
+    LEADER_HELP,
+    MEMBER_COMMANDS,
+    TAN_LAP,
+    Person,
+    RunningBot,
+    appoint_link,
+    menu_of,
+    refer,
+    rows,
+)
 
 
 async def test_admin_appoints_a_leader_through_a_one_time_link(
@@ -37,11 +48,11 @@ async def test_admin_appoints_a_leader_through_a_one_time_link(
     assert admin.last_text == texts.grant_used_by(
         "Nguyễn Văn Hùng", "leader", "Chi đoàn thôn Tân Lập"
     )
-    assert texts.LEADER_HELP in (await hung.send("/help"))[-1].text
+    assert LEADER_HELP in (await hung.send("/help"))[-1].text
     # The leader's own chat menu now lists the leaders' commands.
     own_menu = {"type": "chat", "chat_id": hung.user.id}
     menu = [(c["command"], c["description"]) for c in api.commands_for(own_menu)]
-    assert menu == texts.COMMANDS + texts.LEADER_COMMANDS
+    assert menu == menu_of(MEMBER_COMMANDS + LEADER_COMMANDS)
 
     # The link works once.
     late = person("Muộn")

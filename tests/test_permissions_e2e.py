@@ -22,7 +22,19 @@ from storage.periods import expected_share_on
 from storage.roles import GRANT_TTL
 from storage.validation import Org
 from tests.fakebotapi import FakeBotApi, SentMessage
-from tests.harness import TAN_LAP, Person, RunningBot, appoint_link, payload_in, refer, rows
+from tests.harness import (
+    ADMIN_HELP,
+    LEADER_HELP,
+    MEMBER_HELP,
+    TAN_LAP,
+    Person,
+    RunningBot,
+    appoint_link,
+    code_in,
+    payload_in,
+    refer,
+    rows,
+)
 
 HOA_LAC = ["Tỉnh đoàn Mẫu", "Đoàn phường Hòa Lạc"]
 KP3 = [*HOA_LAC, "Chi đoàn khu phố 3"]
@@ -352,7 +364,7 @@ async def test_leader_and_admin_commands_refused_without_the_role(world: World):
             ("/molai", texts.REOPEN_USAGE),
         ]:
             await said(w.api, w.bot, who, command, expected)
-        assert (await who.send("/help"))[-1].text == texts.HELP
+        assert (await who.send("/help"))[-1].text == MEMBER_HELP
 
     # A leader of another branch, in another xã: their own unit only.
     k = w.khoa
@@ -422,7 +434,7 @@ async def test_a_removed_leaders_buttons_and_journey_stop_working_at_once(world:
         (f"/molai {w.b}", texts.NO_PERMISSION),
     ]:
         await said(w.api, w.bot, leader, command, expected)
-    assert texts.LEADER_HELP not in (await leader.send("/help"))[-1].text
+    assert LEADER_HELP not in (await leader.send("/help"))[-1].text
 
     # The admin's own remove button, replayed: the leader is already gone.
     data = f"ap:r:{w.unit['CD-AB-THON1']}:{w.member['Nguyễn Văn Hùng']}"
@@ -803,7 +815,7 @@ async def test_an_admin_link_gives_admin_on_a_subtree_only(
     replies = await take_link(vy, payload, "Đặng Thị Vy")
     assert replies[-1].text == texts.grant_received("admin", "Đoàn phường Hòa Lạc")
     assert w.admin.last_text == texts.grant_used_by("Đặng Thị Vy", "admin", "Đoàn phường Hòa Lạc")
-    assert texts.ADMIN_HELP in (await vy.send("/help"))[-1].text
+    assert ADMIN_HELP in (await vy.send("/help"))[-1].text
 
     hl, kp3, kp7 = w.unit["P-HOA-LAC"], w.unit["CD-HL-KP3"], w.unit["CD-HL-KP7"]
     page = (await vy.send("/bonhiem"))[-1]
@@ -871,11 +883,12 @@ async def test_a_renewed_invite_refuses_the_old_link(
         return f"https://t.me/{api.bot_username}?start={payload}"
 
     first = payload_in((await leader.send("/moi"))[-1].text)
-    assert leader.last_text == texts.member_invite(tan_lap, url(first))
+    assert leader.last_text == texts.member_invite(tan_lap, url(first), code_in(leader.last_text))
     replies = await leader.send("/moi moi")
     second = payload_in(replies[-1].text)
     assert second != first
-    assert replies[-1].text == texts.invite_renewed(tan_lap, url(second))
+    renewed = texts.invite_renewed(tan_lap, url(second), code_in(replies[-1].text))
+    assert replies[-1].text == renewed
 
     old = person("Cũ")
     assert [r.text for r in await old.send(f"/start {first}")] == [texts.INVITE_INVALID, ASK_ROOT]

@@ -133,14 +133,12 @@ async def rows_exec(bot: RunningBot, sql: str) -> None:
 
 async def test_jobs_are_registered_with_ids_at_the_right_time(bot: RunningBot):
     await bot.idle()
-    queue = bot.app.job_queue
-    assert queue is not None
-    jobs = {job.name: job for job in queue.jobs()}
-    assert jobs["qwarn:2026-Q4"].next_t == datetime(2026, 12, 25, 1, 0, tzinfo=UTC)
-    assert jobs["sum:2026-12-01"].next_t == datetime(2026, 12, 1, 1, 0, tzinfo=UTC)
-    assert jobs["qres:2026-Q4"].next_t == datetime(2027, 1, 1, 1, 0, tzinfo=UTC)
+    jobs = {job.name: job for job in bot.runtime.scheduler.get_jobs()}
+    assert jobs["qwarn:2026-Q4"].next_run_time == datetime(2026, 12, 25, 1, 0, tzinfo=UTC)
+    assert jobs["sum:2026-12-01"].next_run_time == datetime(2026, 12, 1, 1, 0, tzinfo=UTC)
+    assert jobs["qres:2026-Q4"].next_run_time == datetime(2027, 1, 1, 1, 0, tzinfo=UTC)
     assert "reschedule" in jobs
-    assert jobs["qwarn:2026-Q4"].job.id == "qwarn:2026-Q4"
+    assert jobs["qwarn:2026-Q4"].id == "qwarn:2026-Q4"
 
 
 async def test_summary_lists_child_units_weakest_first(
@@ -268,7 +266,7 @@ class _Flaky:
         self.sent: list[str] = []
         self.failed = False
 
-    async def send(self, user_ref: str, text: str) -> tuple[Outcome, float]:
+    async def send(self, channel: str, user_ref: str, text: str) -> tuple[Outcome, float]:
         if not self.failed:
             self.failed = True
             raise RuntimeError("boom")

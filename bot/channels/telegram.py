@@ -1,0 +1,339 @@
+"""Telegram through python-telegram-bot: updates in, replies out, buttons, menus, reminders."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Iterator
+from contextlib import contextmanager, suppress
+from typing import Any
+
+from telegram import (
+    BotCommand,
+    BotCommandScopeChat,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    BaseUpdateProcessor,
+    ContextTypes,
+    TypeHandler,
+)
+
+from bot import texts
+from bot.channels import ChannelUnavailable
+from handlers import commands, router
+from handlers.chat import Choice, Command, Incoming, Other, Phone, Reply, Text, Turn, Who
+from handlers.common import Deps
+from scheduler.fanout import Outcome
+
+log = logging.getLogger(__name__)
+
+NAME = "telegram"
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+CONCURRENT_UPDATES = 64  # people served at once; one person's updates still go one by one
+
+
+class OnePerChat(BaseUpdateProcessor):
+    """Many people at once, each person's updates in order and never overlapping: a double tap
+    or a fast second message waits for the first, a slow export of one admin stops nobody."""
+
+    def __init__(self, max_concurrent_updates: int) -> None:
+        super().__init__(max_concurrent_updates)
+        self._locks: dict[int, asyncio.Lock] = {}
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        key = _person(update)
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        try:
+            async with lock:
+                await coroutine
+        finally:
+            if not lock.locked():
+                self._locks.pop(key, None)
+
+    async def initialize(self) -> None:
+        pass
+
+    async def shutdown(self) -> None:
+        pass
+
+
+def _person(update: object) -> int:
+    if isinstance(update, Update):
+        chat = update.effective_chat or update.effective_user
+        if chat is not None:
+            return chat.id
+    return 0
+
+
+def _is_unchanged(exc: BadRequest) -> bool:
+    return "not modified" in str(exc).lower()
+
+
+@contextmanager
+def _unless_unchanged() -> Iterator[None]:
+    """An edit that changes nothing (a double tap) is done, not an error."""
+    try:
+        yield
+    except BadRequest as exc:
+        if not _is_unchanged(exc):
+            raise
+
+
+def _inline(reply: Reply) -> InlineKeyboardMarkup | None:
+    if not reply.choices:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(b.label, callback_data=b.data) for b in row]
+            for row in reply.choices
+        ]
+    )
+
+
+def _markup(reply: Reply) -> Any:
+    if reply.ask_phone:
+        return ReplyKeyboardMarkup(
+            [[KeyboardButton(texts.BTN_SHARE_PHONE, request_contact=True)], [texts.BTN_SKIP]],
+            resize_keyboard=True,
+            one_time_keyboard=True,
+        )
+    if reply.choices:
+        return _inline(reply)
+    if reply.phone_done:
+        return ReplyKeyboardRemove()
+    return None
+
+
+class Outbox:
+    """The answers of one update: sent to its chat, edits on the message a button was on."""
+
+    buttons = True
+
+    def __init__(self, app: Application, update: Update) -> None:  # type: ignore[type-arg]
+        self.bot = app.bot
+        self.query = update.callback_query
+        chat = update.effective_chat
+        assert chat is not None
+        self.chat_id = chat.id
+        self.answered = False
+
+    async def send(self, reply: Reply) -> None:
+        if reply.picture is not None:
+            pic = reply.picture
+            await self.bot.send_photo(
+                self.chat_id, InputFile(pic.data, filename=pic.name), caption=pic.caption or None
+            )
+        elif reply.file is not None:
+            doc = reply.file
+            await self.bot.send_document(
+                self.chat_id, InputFile(doc.data, filename=doc.name), caption=doc.caption or None
+            )
+        else:
+            await self.bot.send_message(self.chat_id, reply.text, reply_markup=_markup(reply))
+
+    async def replace(self, reply: Reply) -> None:
+        if self.query is None or reply.picture or reply.file or reply.ask_phone:
+            await self.send(reply)
+            return
+        with _unless_unchanged():
+            await self.query.edit_message_text(reply.text, reply_markup=_inline(reply))
+
+    async def settle(self, note: str | None = None) -> None:
+        message = self.query.message if self.query else None
+        if self.query is None or message is None or getattr(message, "text", None) is None:
+            return
+        if note is None:
+            markup = message.reply_markup
+            label = next(
+                (
+                    button.text
+                    for row in (markup.inline_keyboard if markup else ())
+                    for button in row
+                    if button.callback_data == self.query.data
+                ),
+                None,
+            )
+            note = f"→ {label}" if label else None
+        text = f"{message.text}\n{note}" if note else message.text
+        with suppress(BadRequest):  # the message is gone or unchanged: the answer still counts
+            await self.query.edit_message_text(text, reply_markup=None)
+
+    async def drop_choices(self) -> None:
+        if self.query is not None:
+            with _unless_unchanged():
+                await self.query.edit_message_reply_markup(None)
+
+    async def toast(self, text: str | None = None, *, alert: bool = False) -> None:
+        if self.query is None:
+            if text:
+                await self.bot.send_message(self.chat_id, text)
+            return
+        if not self.answered:
+            self.answered = True
+            await self.query.answer(text, show_alert=alert)
+
+
+def incoming(update: Update, bot_username: str) -> Incoming | None:
+    """What a person did, in the core's words; None for what the bot does not take."""
+    if update.callback_query is not None:
+        return Choice(update.callback_query.data or "")
+    message = update.message
+    chat = update.effective_chat
+    if message is None or chat is None or chat.type != "private" or message.from_user is None:
+        return None
+    if message.contact is not None:
+        own = message.contact.user_id == message.from_user.id
+        return Phone(message.contact.phone_number, own)
+    if message.text is None:
+        return Other("media")
+    text = message.text
+    if text.startswith("/") and len(text) > 1 and not text[1].isspace():
+        head, *args = text.split()
+        name, _, target = head[1:].partition("@")
+        if target and target.casefold() != bot_username.casefold():
+            return None  # meant for another bot
+        return Command(name.casefold(), tuple(args))
+    return Text(text)
+
+
+class TelegramChannel:
+    """One PTB Application: long polling in, the Bot API out."""
+
+    name = NAME
+
+    def __init__(self, deps: Deps) -> None:
+        settings = deps.settings
+        self.deps = deps
+        self.app: Application = (  # type: ignore[type-arg]
+            ApplicationBuilder()
+            .token(settings.token)
+            .base_url(settings.telegram_api_base_url)
+            .base_file_url(settings.telegram_file_base_url)
+            # Telegram's bulk limit is ~30 messages/s; a 429 is retried after retry_after.
+            .rate_limiter(AIORateLimiter(max_retries=2))
+            .concurrent_updates(OnePerChat(CONCURRENT_UPDATES))
+            .build()
+        )
+        self.app.bot_data["deps"] = deps
+        self.app.add_handler(TypeHandler(Update, self._on_update))
+        self.app.add_error_handler(self._on_error)
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    async def prepare(self) -> None:
+        """Reach Telegram (getMe) and set the members' command menu."""
+        try:
+            await self.app.initialize()
+            await self.app.bot.set_my_commands([BotCommand(n, d) for n, d in commands.menu(None)])
+        except InvalidToken:
+            raise ChannelUnavailable(NAME, refused=True, kind="InvalidToken") from None
+        except TelegramError as exc:
+            raise ChannelUnavailable(NAME, refused=False, kind=type(exc).__name__) from None
+
+    async def start(self) -> None:
+        assert self.app.updater is not None
+        await self.app.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
+        await self.app.start()
+        log.info("telegram: bot @%s polling", self.app.bot.username)
+
+    async def stop(self) -> None:
+        if self.app.updater is not None and self.app.updater.running:
+            await self.app.updater.stop()
+        if self.app.running:
+            await self.app.stop()
+
+    async def close(self) -> None:
+        await self.app.shutdown()
+
+    # --- in ----------------------------------------------------------------------------------
+
+    async def _on_update(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if not isinstance(update, Update):
+            return
+        found = incoming(update, self.app.bot.username or "")
+        chat, user = update.effective_chat, update.effective_user
+        if found is None or chat is None or user is None:
+            return
+        who = Who(NAME, str(chat.id), str(user.id))
+        out = Outbox(self.app, update)
+        await router.handle(Turn(who, found, self.deps, out))
+        if isinstance(found, Choice) and not out.answered:
+            await out.toast()
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        # Only the update id and the error type: updates carry names and phone numbers.
+        update_id = update.update_id if isinstance(update, Update) else None
+        log.error(
+            "error while handling update %s: %s",
+            update_id,
+            type(context.error).__name__,
+            exc_info=context.error,
+        )
+        if isinstance(update, Update) and update.effective_chat is not None:
+            try:
+                await self.app.bot.send_message(update.effective_chat.id, texts.ERROR)
+            except Exception:  # the network may be what failed
+                log.warning("could not tell the user about the error")
+
+    # --- out, to people other than the speaker -----------------------------------------------
+
+    def start_link(self, payload: str) -> str | None:
+        return f"https://t.me/{self.app.bot.username}?start={payload}"
+
+    async def send_text(self, user_ref: str, text: str) -> bool:
+        try:
+            await self.app.bot.send_message(int(user_ref), text)
+        except (Forbidden, BadRequest):
+            return False
+        return True
+
+    async def show_role_menu(self, user_ref: str, entries: list[tuple[str, str]] | None) -> None:
+        scope = BotCommandScopeChat(int(user_ref))
+        with suppress(TelegramError):  # a menu is a convenience: never fail the action for it
+            if entries is None:
+                await self.app.bot.delete_my_commands(scope=scope)
+            else:
+                await self.app.bot.set_my_commands(
+                    [BotCommand(n, d) for n, d in entries], scope=scope
+                )
+
+    async def deliver(self, user_ref: str, text: str) -> tuple[Outcome, float]:
+        """One reminder: what became of it, and how long to wait before a retry."""
+        try:
+            await self.app.bot.send_message(int(user_ref), text)
+        except Forbidden:
+            return Outcome.UNREACHABLE, 0.0
+        except RetryAfter as exc:
+            delay: Any = exc.retry_after
+            return Outcome.RETRY, float(getattr(delay, "total_seconds", lambda: delay)())
+        except BadRequest as exc:
+            gone = "chat not found" in str(exc).lower()
+            return (Outcome.UNREACHABLE if gone else Outcome.FAILED), 0.0
+        except TimedOut as exc:
+            if "not sent" in str(exc).lower():  # PTB's pool timeout: the request never left
+                return Outcome.RETRY, 0.0
+            return Outcome.UNCERTAIN, 0.0  # it may have arrived: never send it twice
+        except NetworkError:
+            return Outcome.RETRY, 0.0
+        except TelegramError:  # any other answer of the API (401…): it was not delivered
+            return Outcome.RETRY, 0.0
+        return Outcome.SENT, 0.0
