@@ -101,6 +101,17 @@ UNKNOWN_IN_CONVERSATION = "Tôi chưa hiểu. Đồng chí trả lời câu hỏ
 IN_PROGRESS = "Đồng chí đang làm dở một việc. Trả lời câu hỏi dưới đây, hoặc gõ /huy để hủy."
 USE_BUTTONS = "Đồng chí chọn bằng các nút bên dưới nhé."
 USE_NUMBERS = "Đồng chí trả lời bằng một số trong danh sách trên nhé."
+NUMBER_HINT = "(Trả lời bằng số thứ tự)"
+FILE_NEEDS_SERVER = (
+    "Kênh này không gửi được tệp. Đồng chí nhận tệp trên Telegram, "
+    "hoặc nhờ quản trị chạy lệnh: motcongmot export."
+)
+
+
+def file_link(caption: str, url: str) -> str:
+    return f"{caption}\nTải về (trong 30 phút): {url}"
+
+
 CHART_CAPTION = "Biểu đồ kết nạp theo đơn vị"
 ONLY_TEXT = "Tôi chỉ đọc được tin nhắn chữ. Đồng chí gõ «menu» để xem các việc có thể làm."
 NEWCOMER_MENU = (
