@@ -143,7 +143,7 @@ WELCOME = (
     'Chào đồng chí! Đây là trợ lý phong trào "1+1" của Đoàn TNCS Hồ Chí Minh và Hội LHTN Việt Nam.'
 )
 CHOOSE_ROOT = "Đồng chí sinh hoạt ở đơn vị nào? Chọn dần từ trên xuống:"
-SEARCH_HINT = "Cũng có thể gõ vài chữ trong tên chi đoàn để tìm."
+SEARCH_HINT = "Cũng có thể gõ vài chữ trong tên chi đoàn để tìm, hoặc mã mời của chi đoàn."
 SEARCH_NONE = "Không tìm thấy chi đoàn nào có tên như vậy. Thử gõ khác, hoặc chọn bằng nút."
 SEARCH_RESULTS = "Các chi đoàn tìm thấy:"
 NO_UNITS = "Hệ thống chưa có danh sách đơn vị. Đồng chí vui lòng báo cán bộ quản trị."

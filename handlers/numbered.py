@@ -28,7 +28,8 @@ def render(reply: Reply) -> str:
     if not shown:
         return reply.text
     lines = [f"{number}. {label}" for number, (label, _) in enumerate(shown, start=1)]
-    return "\n".join([reply.text, *lines, texts.NUMBER_HINT] if reply.text else lines)
+    # A blank line apart: the text above may hold numbered lines of its own (a ranking).
+    return "\n".join([reply.text, "", *lines, texts.NUMBER_HINT] if reply.text else lines)
 
 
 async def remember(db: Database, who: Who, reply: Reply, clock: Clock) -> None:

@@ -16,9 +16,11 @@ from storage.clock import ManualClock
 from storage.db import Database
 from storage.validation import Org
 from tests.fakebotapi import FakeBotApi, TgUser
+from tests.fakezalo import FakeZaloApi
 from tests.harness import (
     TAN_LAP,
     TOKEN,
+    ZALO_TOKEN,
     Person,
     RunningBot,
     appoint_link,
@@ -36,6 +38,15 @@ async def api() -> AsyncIterator[FakeBotApi]:
     await server.start()
     yield server
     await server.stop()
+
+
+@pytest.fixture
+async def zalo() -> AsyncIterator[FakeZaloApi]:
+    server = FakeZaloApi(ZALO_TOKEN)
+    await server.start()
+    yield server
+    await server.stop()
+    assert server.internal_errors == []
 
 
 @pytest.fixture
@@ -94,8 +105,8 @@ def _no_token_in_logs(caplog: pytest.LogCaptureFixture) -> Any:
     """Whatever a test does, the bot token never reaches a log record."""
     caplog.set_level(logging.DEBUG)
     yield
-    secret = TOKEN.split(":", 1)[1]
-    leaked = [r.getMessage() for r in caplog.records if secret in r.getMessage()]
+    secrets = [TOKEN.split(":", 1)[1], ZALO_TOKEN.split(":", 1)[1]]
+    leaked = [r.getMessage() for r in caplog.records if any(s in r.getMessage() for s in secrets)]
     assert not leaked, leaked
 
 

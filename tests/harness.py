@@ -21,18 +21,29 @@ from bot.settings import Settings
 from storage.clock import Clock
 from storage.validation import Org
 from tests.fakebotapi import FakeBotApi, SentMessage, TgUser
+from tests.fakezalo import FakeZaloApi, ZaloSent
 
 TOKEN = "123456789:TEST-token_abcdefghijklmnopqrstuvwxyz"
+ZALO_TOKEN = "1459232241454765289:ZALO-secret_abcdefghijklmn"
 WAIT = 10.0  # seconds: generous for a loaded 2-core CI machine; only reached on failure
 
 
-def make_settings(api: FakeBotApi, db_path: Path, **extra: Any) -> Settings:
+def make_settings(
+    api: FakeBotApi | None, db_path: Path, zalo: FakeZaloApi | None = None, **extra: Any
+) -> Settings:
+    channels: dict[str, Any] = {}
+    if api is not None:
+        channels.update(
+            telegram_bot_token=TOKEN,
+            telegram_api_base_url=api.api_base_url,
+            telegram_file_base_url=api.file_base_url,
+        )
+    if zalo is not None:
+        channels.update(zalo_bot_token=ZALO_TOKEN, zalo_api_base_url=zalo.api_base_url)
     return Settings(
         _env_file=None,  # type: ignore[call-arg]
-        telegram_bot_token=TOKEN,
-        telegram_api_base_url=api.api_base_url,
-        telegram_file_base_url=api.file_base_url,
         database_path=db_path,
+        **channels,
         **extra,
     )
 
@@ -47,15 +58,39 @@ class RunningBot:
     app: Application = field(init=False)  # type: ignore[type-arg]
     errors: list[BaseException] = field(default_factory=list)
     _done: dict[int, asyncio.Event] = field(default_factory=dict)
+    _zalo_handled: dict[str, int] = field(default_factory=dict)
+    _zalo_changed: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def start(self) -> None:
         self.runtime = Runtime(self.settings, clock=self.clock)
-        self.app = self.runtime.telegram.app
         # Test-only observers: when an update has gone through every handler, and any
         # exception a handler raised (process_update would otherwise swallow it).
-        self.app.add_handler(TypeHandler(Update, self._mark_done), group=1_000_000)
-        self.app.add_error_handler(self._record_error)
+        if self.runtime.telegram is not None:
+            self.app = self.runtime.telegram.app
+            self.app.add_handler(TypeHandler(Update, self._mark_done), group=1_000_000)
+            self.app.add_error_handler(self._record_error)
+        if self.runtime.zalo is not None:
+            self.runtime.zalo.observers.append(self._zalo_done)
+            self.runtime.zalo.error_observers.append(self.errors.append)
         await self.runtime.start()
+
+    @property
+    def deps(self) -> Any:
+        return self.runtime.deps
+
+    def _zalo_done(self, message_id: str) -> None:
+        self._zalo_handled[message_id] = self._zalo_handled.get(message_id, 0) + 1
+        self._zalo_changed.set()
+
+    async def zalo_handled(self, message_id: str, times: int = 1) -> None:
+        """Until the Zalo update `message_id` has been through the bot `times` times."""
+
+        async def until() -> None:
+            while self._zalo_handled.get(message_id, 0) < times:
+                self._zalo_changed.clear()
+                await self._zalo_changed.wait()
+
+        await asyncio.wait_for(until(), WAIT)
 
     async def stop(self) -> None:
         await self.runtime.stop()
@@ -147,6 +182,51 @@ class Person:
         replies = await self._run(update_id, seen)
         self.last_answer = self.api.callback_answer(update_id)
         return replies
+
+
+@dataclass
+class ZaloPerson:
+    """A Zalo user in a private chat with the bot: types text, reads numbered lines."""
+
+    zalo: FakeZaloApi
+    bot: RunningBot
+    user_id: str
+    name: str
+
+    def inbox(self) -> list[ZaloSent]:
+        return self.zalo.messages(self.user_id)
+
+    @property
+    def last_text(self) -> str:
+        return self.inbox()[-1].text or ""
+
+    async def send(self, text: str) -> list[ZaloSent]:
+        """Type a message; returns what the bot sent back (new messages, in order)."""
+        seen = len(self.inbox())
+        message_id = self.zalo.inject_text(self.user_id, text, display_name=self.name)
+        await self.bot.zalo_handled(message_id)
+        return self.inbox()[seen:]
+
+    async def choose(self, label: str) -> list[ZaloSent]:
+        """Answer with the number of the choice holding `label` in the newest list."""
+        for message in reversed(self.inbox()):
+            for number, shown in choices_in(message.text or ""):
+                if label in shown:
+                    return await self.send(str(number))
+        raise AssertionError(f"no numbered choice {label!r} for {self.user_id}")
+
+
+def choices_in(text: str) -> list[tuple[int, str]]:
+    """The choices of a message on a text channel: its last run of lines numbered 1, 2, 3…"""
+    found: list[tuple[int, str]] = []
+    for line in text.splitlines():
+        number, dot, label = line.partition(". ")
+        if dot and number.isdigit():
+            if int(number) == 1:
+                found = []
+            assert int(number) == len(found) + 1, text
+            found.append((int(number), label))
+    return found
 
 
 async def join(p: Person, unit_code: str, name: str, membership: str = "Đoàn viên") -> None:

@@ -131,6 +131,7 @@ class ZaloChannel:
             settings.zalo_api_base_url, settings.zalo_bot_token.get_secret_value(), self.client
         )
         self.observers: list[Callable[[str], None]] = []  # told each message_id once handled
+        self.error_observers: list[Callable[[BaseException], None]] = []
         self._poller: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._locks: dict[str, asyncio.Lock] = {}
@@ -253,6 +254,8 @@ class ZaloChannel:
         except Exception as exc:
             # Only the error's type: updates carry names and phone numbers.
             log.error("zalo: error while handling an update: %s", type(exc).__name__, exc_info=exc)
+            for observer in self.error_observers:
+                observer(exc)
             try:
                 await self.send_long(who.chat_ref, texts.ERROR)
             except Exception:
