@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.logs import quiet_loggers
 from bot.settings import Settings
 from handlers.common import Deps
 from scheduler import jobs
@@ -29,20 +30,6 @@ class Adapter(Protocol):
     async def stop(self) -> None: ...  # stop receiving, finish what is in hand
     async def close(self) -> None: ...
     async def deliver(self, user_ref: str, text: str) -> tuple[Outcome, float]: ...
-
-
-def quiet_loggers() -> None:
-    """Keep secrets and personal data out of the logs, whoever configures logging.
-
-    httpx logs every request URL, and Telegram's and Zalo's URLs contain the bot token; at
-    DEBUG python-telegram-bot logs that URL too, and whole updates and request parameters
-    (names, phone numbers), so its loggers never go below INFO.
-    """
-    for name in ("httpx", "httpcore"):
-        logging.getLogger(name).setLevel(logging.WARNING)
-    for name in ("telegram", "aiosqlite", "apscheduler", "aiohttp.access"):
-        logging.getLogger(name).setLevel(logging.INFO)
-    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)  # paths carry file tokens
 
 
 class ChannelTransport:

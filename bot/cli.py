@@ -4,25 +4,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
 import sqlite3
 import sys
 from pathlib import Path
 
-from bot import texts
+from bot import logs, texts
 from bot.channels import ChannelUnavailable
 from bot.settings import ConfigError, Settings, StorageSettings, load_settings
 from storage import counters, units
 from storage.db import Database, MigrationError
 from storage.units import CsvError
-
-
-def configure_logging(level: str) -> None:
-    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=level)
-    # httpx logs every request URL, and Telegram's URLs contain the bot token.
-    for noisy in ("httpx", "httpcore"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -50,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "run":
             return _run()
         storage_settings = load_settings(StorageSettings)
-        configure_logging(storage_settings.log_level)
+        logs.configure(storage_settings.log_level)
         if args.command == "import-units":
             return _import_units(storage_settings, args.file)
         if args.command == "export-units":
@@ -91,7 +83,7 @@ def _run() -> int:
     # Opt in to PTB's coming behaviour (RetryAfter.retry_after as a timedelta) and its warning.
     os.environ.setdefault("PTB_TIMEDELTA", "1")
     settings = load_settings(Settings)
-    configure_logging(settings.log_level)
+    logs.configure(settings.log_level, settings.secrets)
     from bot.app import Runtime
 
     print(texts.STARTING, file=sys.stderr)

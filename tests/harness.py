@@ -264,7 +264,7 @@ def payload_in(text: str) -> str:
 
 
 async def rows(bot: RunningBot, sql: str, *args: Any) -> list[dict[str, Any]]:
-    async with bot.app.bot_data["deps"].db.read() as conn, conn.execute(sql, args) as cur:
+    async with bot.deps.db.read() as conn, conn.execute(sql, args) as cur:
         return [dict(row) for row in await cur.fetchall()]
 
 

@@ -1,0 +1,51 @@
+"""Logging that keeps secrets and personal data out, whoever logs: ours or a library's."""
+
+from __future__ import annotations
+
+import logging
+
+REDACTED = "[đã ẩn]"
+
+
+def quiet_loggers() -> None:
+    """httpx logs every request URL, and Telegram's and Zalo's URLs contain the bot token; at
+    DEBUG python-telegram-bot logs whole updates (names, phone numbers) and aiosqlite every SQL
+    parameter, so those loggers never go below INFO."""
+    for name in ("httpx", "httpcore", "aiohttp.access"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    for name in ("telegram", "aiosqlite", "apscheduler", "aiohttp"):
+        logging.getLogger(name).setLevel(logging.INFO)
+
+
+class RedactSecrets(logging.Filter):
+    """Replaces every configured secret in a record's message and exception text."""
+
+    def __init__(self, secrets: list[str]) -> None:
+        super().__init__()
+        self.secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
+
+    def _clean(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, REDACTED)
+        return text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.secrets:
+            message = record.getMessage()
+            cleaned = self._clean(message)
+            if cleaned != message:
+                record.msg, record.args = cleaned, None
+            if record.exc_info and record.exc_info[1] is not None:
+                formatted = logging.Formatter().formatException(record.exc_info)
+                record.exc_text = self._clean(formatted)
+                record.exc_info = None
+        return True
+
+
+def configure(level: str, secrets: list[str] | None = None) -> None:
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=level)
+    quiet_loggers()
+    if secrets:
+        redact = RedactSecrets(secrets)
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(redact)
