@@ -100,7 +100,7 @@ async def deliver(
         async with gate:
             if not should_stop():
                 await _deliver_one(
-                    db, occurrence, delivery, transport, clock, pacer, on_unreachable
+                    db, occurrence, delivery, transport, clock, pacer, on_unreachable, should_stop
                 )
 
     while not should_stop() and (batch := await reminders.pending(db, occurrence)):
@@ -123,13 +123,17 @@ async def _deliver_one(
     clock: Clock,
     pacer: Pacer,
     on_unreachable: Callable[[Delivery], Awaitable[None]] | None,
+    should_stop: Callable[[], bool] = lambda: False,
 ) -> None:
     policy = pacer.policy
     wait = policy.backoff
     for attempt in range(1, policy.max_attempts + 1):
-        if not await reminders.start_sending(db, occurrence, delivery):
-            return  # another fan-out of the same occurrence has it
+        # Waiting for one's turn (the pacer, a 429) leaves the row pending: a crash while
+        # waiting loses nothing and sends nothing twice. It is claimed only right before its
+        # request goes out, so `uncertain` after a crash means "reached the API, or was reaching".
         await pacer.wait_turn(delivery.user_ref, delivery.channel)
+        if should_stop() or not await reminders.start_sending(db, occurrence, delivery):
+            return  # stopping, or another fan-out of the same occurrence has it
         try:
             outcome, retry_after = await transport.send(
                 delivery.channel, delivery.user_ref, delivery.body

@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 SCHEDULE_AHEAD = 40  # occurrences; about two and a half years
 LATE_AFTER = timedelta(minutes=5)
 RESUME_AFTER = 5.0  # seconds before a fan-out stopped by an error starts again
+STOP_GRACE = 5.0  # seconds a stopping bot waits for fan-outs before cancelling their waits
 
 
 @dataclass
@@ -161,12 +162,20 @@ class Reminders:
         while tasks := [t for t in self.running.values() if not t.done()]:
             await asyncio.gather(*tasks)
 
-    async def stop(self) -> None:
-        """Let each fan-out finish the message in flight, then stop; the rest resumes later."""
+    async def stop(self, grace: float = STOP_GRACE) -> None:
+        """Let each fan-out finish the message in flight, then stop; the rest resumes later.
+
+        A fan-out waiting for its turn or for a 429's retry_after is cancelled after `grace`
+        seconds: its rows are still pending, so nothing is lost; one cancelled mid-request is
+        left `sending` and settled as uncertain at the next start (it may have arrived)."""
         self.stopping = True
         tasks = [t for t in self.running.values() if not t.done()]
-        if tasks:
-            await asyncio.gather(*tasks, return_exceptions=True)
+        if not tasks:
+            return
+        _, late = await asyncio.wait(tasks, timeout=grace)
+        for task in late:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def nudge_now(
         self, unit_id: int, requester: str, today_label: str, year: int

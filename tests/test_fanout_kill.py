@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import collections
+import signal
 import sqlite3
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -92,6 +95,52 @@ async def test_sigkill_in_the_middle_of_a_fanout(api: FakeBotApi, tmp_path: Path
     assert {ref for ref, status in statuses.items() if status not in ("sent", "uncertain")} == set()
     never_arrived = {str(m) for m in MEMBERS} - {str(c) for c in per_chat}
     assert never_arrived <= uncertain, "every certain delivery arrived"
+    # And nothing is uncertain that never left: each one reached the API (arrived, or was
+    # arriving when the process died). Waiting for the pacer or a 429 is not sending.
+    reached = {
+        str(call.params["chat_id"])
+        for call in api.calls_to("sendMessage")
+        if call.params.get("text") == texts.MANUAL_NUDGE
+    }
+    assert uncertain <= reached, sorted(uncertain - reached)
     report = [m.text for m in api.messages(LEADER) if (m.text or "").startswith(done)]
     sent = sum(1 for s in statuses.values() if s == "sent")
     assert report == [texts.nudged(sent, 0, len(uncertain))]
+
+
+async def test_sigterm_while_a_long_429_waits_stops_within_10_s(api: FakeBotApi, tmp_path: Path):
+    """A 429 with retry_after=40 on every member: SIGTERM still stops the bot within 10 s, and
+    every waiting delivery is back to pending (nothing was sent, nothing is uncertain)."""
+    db_path = tmp_path / "data" / "bot.db"
+    await _seed(db_path)
+    for member in MEMBERS:
+        api.fail_next("sendMessage", status=429, retry_after=40, chat_id=member)
+    process = BotProcess(api, tmp_path, db_path)
+    await process.start()
+    try:
+        api.inject_message(TgUser(id=LEADER, first_name="Hùng"), "/nhacnho")
+        await api.wait_for_message(LEADER, 1, seconds=START_SECONDS)
+
+        def refused() -> int:
+            return sum(1 for c in api.calls_to("sendMessage") if c.params["chat_id"] != LEADER)
+
+        await api.wait_until(lambda: refused() >= 8, seconds=START_SECONDS, what="8 429s")
+        assert process.proc is not None
+        started = time.monotonic()
+        process.proc.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(process.proc.wait(), 30)
+        took = time.monotonic() - started
+    finally:
+        if process.proc is not None and process.proc.returncode is None:
+            await process.kill()
+    assert took < 10, took
+    assert process.proc.returncode == 0
+    with sqlite3.connect(db_path) as conn:
+        statuses = collections.Counter(
+            status
+            for (status,) in conn.execute(
+                "SELECT status FROM reminder_deliveries WHERE occurrence LIKE 'manual:%'"
+            )
+        )
+    conn.close()
+    assert statuses == {"pending": len(MEMBERS)}

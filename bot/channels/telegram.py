@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager, suppress
 from typing import Any
 
@@ -29,7 +29,6 @@ from telegram.error import (
     TimedOut,
 )
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     BaseUpdateProcessor,
@@ -123,6 +122,25 @@ def _markup(reply: Reply) -> Any:
     return None
 
 
+REPLY_RETRY_MAX = 10.0  # seconds a reply may wait out a 429 (in its own chat only)
+
+
+async def _call(request: Callable[[], Awaitable[Any]]) -> Any:
+    """One Bot API call of a reply; a short 429 is waited out once, holding only this chat."""
+    try:
+        return await request()
+    except RetryAfter as exc:
+        delay = _seconds(exc.retry_after)
+        if delay > REPLY_RETRY_MAX:
+            raise
+        await asyncio.sleep(delay)
+        return await request()
+
+
+def _seconds(delay: Any) -> float:
+    return float(getattr(delay, "total_seconds", lambda: delay)())
+
+
 class Outbox:
     """The answers of one update: sent to its chat, edits on the message a button was on."""
 
@@ -137,25 +155,26 @@ class Outbox:
         self.answered = False
 
     async def send(self, reply: Reply) -> None:
+        chat, bot = self.chat_id, self.bot
         if reply.picture is not None:
             pic = reply.picture
-            await self.bot.send_photo(
-                self.chat_id, InputFile(pic.data, filename=pic.name), caption=pic.caption or None
-            )
+            photo, caption = InputFile(pic.data, filename=pic.name), pic.caption or None
+            await _call(lambda: bot.send_photo(chat, photo, caption=caption))
         elif reply.file is not None:
             doc = reply.file
-            await self.bot.send_document(
-                self.chat_id, InputFile(doc.data, filename=doc.name), caption=doc.caption or None
-            )
+            document, caption = InputFile(doc.data, filename=doc.name), doc.caption or None
+            await _call(lambda: bot.send_document(chat, document, caption=caption))
         else:
-            await self.bot.send_message(self.chat_id, reply.text, reply_markup=_markup(reply))
+            markup = _markup(reply)
+            await _call(lambda: bot.send_message(chat, reply.text, reply_markup=markup))
 
     async def replace(self, reply: Reply) -> None:
-        if self.query is None or reply.picture or reply.file or reply.ask_phone:
+        query = self.query
+        if query is None or reply.picture or reply.file or reply.ask_phone:
             await self.send(reply)
             return
         with _unless_unchanged():
-            await self.query.edit_message_text(reply.text, reply_markup=_inline(reply))
+            await _call(lambda: query.edit_message_text(reply.text, reply_markup=_inline(reply)))
 
     async def settle(self, note: str | None = None) -> None:
         message = self.query.message if self.query else None
@@ -228,8 +247,9 @@ class TelegramChannel:
             .token(settings.token)
             .base_url(settings.telegram_api_base_url)
             .base_file_url(settings.telegram_file_base_url)
-            # Telegram's bulk limit is ~30 messages/s; a 429 is retried after retry_after.
-            .rate_limiter(AIORateLimiter(max_retries=2))
+            # No global rate limiter: PTB's AIORateLimiter pauses *every* request while one
+            # chat waits out a 429. Reminders are paced by scheduler.fanout; a reply that meets
+            # a 429 waits in its own chat only (Outbox._call).
             .concurrent_updates(OnePerChat(CONCURRENT_UPDATES))
             .build()
         )
@@ -288,6 +308,8 @@ class TelegramChannel:
             type(context.error).__name__,
             exc_info=context.error,
         )
+        if isinstance(context.error, RetryAfter):
+            return  # the apology would meet the same 429
         if isinstance(update, Update) and update.effective_chat is not None:
             try:
                 await self.app.bot.send_message(update.effective_chat.id, texts.ERROR)
@@ -323,8 +345,7 @@ class TelegramChannel:
         except Forbidden:
             return Outcome.UNREACHABLE, 0.0
         except RetryAfter as exc:
-            delay: Any = exc.retry_after
-            return Outcome.RETRY, float(getattr(delay, "total_seconds", lambda: delay)())
+            return Outcome.RETRY, _seconds(exc.retry_after)
         except BadRequest as exc:
             gone = "chat not found" in str(exc).lower()
             return (Outcome.UNREACHABLE if gone else Outcome.FAILED), 0.0
