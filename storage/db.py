@@ -67,6 +67,9 @@ class Database:
             await conn.execute("PRAGMA synchronous = FULL")
             await conn.execute("PRAGMA foreign_keys = ON")
             await conn.execute("PRAGMA busy_timeout = 5000")
+            # Deleted rows are overwritten with zeros, so an erasure leaves no readable bytes
+            # in the file's free pages or free space.
+            await conn.execute("PRAGMA secure_delete = ON")
             await self._migrate(conn)
         except BaseException:
             await conn.close()
@@ -148,6 +151,16 @@ class Database:
                 await conn.execute("ROLLBACK")
                 raise
             await conn.execute("COMMIT")
+
+    async def checkpoint(self) -> None:
+        """Copy the WAL into the main file and empty it: old versions of pages (an erased
+        member's name, say) would otherwise stay readable in the -wal file."""
+        async with self._lock:
+            conn = self._connection()
+            async with conn.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cursor:
+                row = await cursor.fetchone()
+        if row is not None and row[0]:
+            log.warning("WAL checkpoint blocked by a reader; it completes at a later one")
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[aiosqlite.Connection]:

@@ -118,9 +118,38 @@ async def _membership_deltas(
     return deltas
 
 
+# grants.created_by of an erased admin: the column is NOT NULL, and an empty creator is one
+# that redeeming the link tells nothing to ("erased" would be sent to as a chat id).
+ERASED = ""
+
+
+def _spellings(member: Member) -> tuple[str, str]:
+    """How other rows name the person: "channel:user_ref", or a bare id for Telegram (older
+    rows); on another channel a bare id would be someone else's, so the address twice."""
+    own = address(member.channel, member.user_ref)
+    return own, member.user_ref if member.channel == "telegram" else own
+
+
+async def _forget_references(conn: aiosqlite.Connection, member: Member) -> None:
+    """The person's chat id leaves every row that is not theirs to delete: what they did for
+    others stays, who did it does not."""
+    refs = _spellings(member)
+    await conn.execute("UPDATE referral_audit SET actor_ref = NULL WHERE actor_ref IN (?, ?)", refs)
+    await conn.execute(
+        "UPDATE grants SET created_by = ? WHERE created_by IN (?, ?)", (ERASED, *refs)
+    )
+    await conn.execute(
+        "UPDATE reminder_runs SET requested_by = NULL WHERE requested_by IN (?, ?)", refs
+    )
+    key = (member.channel, member.user_ref)
+    for table in ("conversations", "shown_choices", "reminder_deliveries"):
+        await conn.execute(f"DELETE FROM {table} WHERE channel = ? AND user_ref = ?", key)
+
+
 async def erase(db: Database, member_id: int) -> bool:
     """Deletion on request: the member, their roles, conversations and the youths they
-    introduced are removed for good; the counters lose exactly what they had counted."""
+    introduced are removed for good; the counters lose exactly what they had counted.
+    Their chat id goes from every other row, and the bytes from the file and its WAL."""
     from storage import referrals  # a cycle at import time otherwise
 
     async with db.write() as conn:
@@ -135,10 +164,7 @@ async def erase(db: Database, member_id: int) -> bool:
         await counters.apply(
             conn, member.unit_id, await _membership_deltas(conn, member.unit_id, -1)
         )
-        await conn.execute(
-            "DELETE FROM conversations WHERE channel = ? AND user_ref = ?",
-            (member.channel, member.user_ref),
-        )
+        await _forget_references(conn, member)
         await conn.execute("UPDATE grants SET used_by = NULL WHERE used_by = ?", (member_id,))
         await conn.execute("DELETE FROM roles WHERE member_id = ?", (member_id,))
         await conn.execute(
@@ -149,4 +175,6 @@ async def erase(db: Database, member_id: int) -> bool:
             "UPDATE referral_audit SET actor_id = NULL WHERE actor_id = ?", (member_id,)
         )
         await conn.execute("DELETE FROM members WHERE id = ?", (member_id,))
+    # Committed: now push the zeroed pages into the main file and empty the WAL.
+    await db.checkpoint()
     return True
