@@ -696,8 +696,15 @@ ALREADY_NUDGED_TODAY = "Hôm nay đơn vị này đã được nhắc rồi. Mai
 NOBODY_TO_NUDGE = "Mọi đồng chí trong đơn vị đã đạt 1+1 (hoặc không nhắn được). 👍"
 
 
-def nudging(count: int) -> str:
-    return f"Đang gửi nhắc nhở tới {count} đồng chí chưa đạt 1+1…"
+def nudging(count: int, skipped: int = 0) -> str:
+    text = f"Đang gửi nhắc nhở tới {count} đồng chí chưa đạt 1+1…"
+    if skipped:
+        text += f"\n{skipped} đồng chí đã được nhắc hôm nay nên không nhắc lại."
+    return text
+
+
+def all_nudged_today(skipped: int) -> str:
+    return f"Cả {skipped} đồng chí chưa đạt 1+1 đều đã được nhắc hôm nay. Mai hãy nhắc lại."
 
 
 def nudged(sent: int, unreachable: int, other: int) -> str:

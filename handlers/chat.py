@@ -6,6 +6,7 @@ Adapters (bot/channels/…) translate a Telegram update, a Zalo event or a termi
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
@@ -167,6 +168,12 @@ class Turn:
         self, text: str, choices: Rows | None = None, *, phone_done: bool = False
     ) -> None:
         await self.out.send(Reply(text, choices or [], phone_done=phone_done))
+
+
+def fold(text: str) -> str:
+    """Lower case, no diacritics, no spaces: "Giới thiệu" → "gioithieu" (typed answers)."""
+    decomposed = unicodedata.normalize("NFD", text.casefold().replace("đ", "d"))
+    return "".join(ch for ch in decomposed if ch.isalnum() and not unicodedata.combining(ch))
 
 
 def rows(pairs: list[list[tuple[str, str]]]) -> Rows:

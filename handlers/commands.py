@@ -6,7 +6,6 @@ terminal) are all derived from COMMANDS; the words themselves live in bot/texts.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -24,7 +23,7 @@ from handlers import (
     targets,
     unit,
 )
-from handlers.chat import Turn
+from handlers.chat import Turn, fold
 from storage.roles import Actor, Role
 
 Run = Callable[[Turn], Awaitable[None]]
@@ -63,12 +62,6 @@ COMMANDS: list[Entry] = [
     Entry(("bonhiem", "appoint"), appoint.appoint, Role.ADMIN),
 ]
 _SECTIONS = (MEMBER, Role.LEADER, Role.ADMIN)
-
-
-def fold(text: str) -> str:
-    """Lower case, no diacritics, no spaces: "Giới thiệu" → "gioithieu"."""
-    decomposed = unicodedata.normalize("NFD", text.casefold().replace("đ", "d"))
-    return "".join(ch for ch in decomposed if ch.isalnum() and not unicodedata.combining(ch))
 
 
 _BY_NAME = {fold(name): entry for entry in COMMANDS for name in entry.names}

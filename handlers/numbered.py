@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from bot import texts
 from handlers import commands
-from handlers.chat import Choice, Command, Incoming, Reply, Text, Who
+from handlers.chat import Choice, Command, Incoming, Reply, Text, Who, fold
 from storage import choices
 from storage.clock import Clock
 from storage.db import Database
@@ -55,8 +55,8 @@ def _pick(shown: choices.Shown, text: str) -> tuple[str, str | None] | None:
     if text.isascii() and text.isdigit():
         number = int(text)
         return shown[number - 1] if 1 <= number <= len(shown) else None
-    folded = commands.fold(text)
-    return next((entry for entry in shown if folded and commands.fold(entry[0]) == folded), None)
+    folded = fold(text)
+    return next((entry for entry in shown if folded and fold(entry[0]) == folded), None)
 
 
 def parse_command(text: str) -> Command | None:
@@ -65,7 +65,7 @@ def parse_command(text: str) -> Command | None:
         return None
     if words[0].startswith("/") and len(words[0]) > 1:
         entry = commands.find(words[0][1:])
-        name = entry.name if entry else commands.fold(words[0][1:])
+        name = entry.name if entry else fold(words[0][1:])
         return Command(name, tuple(words[1:]))
     for count in range(min(MAX_COMMAND_WORDS, len(words)), 0, -1):
         entry = commands.find("".join(words[:count]))

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from bot import texts
 from handlers import flow
-from handlers.chat import Turn
+from handlers.chat import Turn, fold
 from handlers.common import Deps, current_member
 from handlers.flow import Draft, End, Next, Outcome, Retry
 from storage import referrals
@@ -77,6 +77,8 @@ async def ask_phone(turn: Turn, draft: Draft) -> None:
 
 
 async def take_phone(turn: Turn, draft: Draft, text: str) -> Outcome:
+    if fold(text) == fold(texts.BTN_SKIP):  # "Bỏ qua" typed instead of pressed
+        return Next(ORG, {**draft, "phone": None})
     try:
         phone = normalize_phone(text)
     except ValueError as exc:

@@ -17,15 +17,15 @@ SHOWN = 6
 @picker.purpose("nn", Role.LEADER, texts.PICK_NUDGE)
 async def nudge_unit(turn: Turn, actor: Actor, unit: Unit) -> None:
     today = turn.deps.today()
-    count = await turn.deps.reminders.nudge_now(
+    result = await turn.deps.reminders.nudge_now(
         unit.id, turn.who.address, today.isoformat(), today.year
     )
-    if count is None:
+    if result is None:
         await turn.say(texts.ALREADY_NUDGED_TODAY)
-    elif count == 0:
-        await turn.say(texts.NOBODY_TO_NUDGE)
+    elif result[0] == 0:
+        await turn.say(texts.all_nudged_today(result[1]) if result[1] else texts.NOBODY_TO_NUDGE)
     else:
-        await turn.say(texts.nudging(count))
+        await turn.say(texts.nudging(*result))
 
 
 async def remind(turn: Turn) -> None:

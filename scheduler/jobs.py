@@ -179,18 +179,23 @@ class Reminders:
 
     async def nudge_now(
         self, unit_id: int, requester: str, today_label: str, year: int
-    ) -> int | None:
-        """A leader's /nhacnho: at most once a day per unit. None if already done today."""
+    ) -> tuple[int, int] | None:
+        """A leader's /nhacnho: at most once a day per unit, and at most one manual nudge a
+        day per member whoever asks (branch, commune and province leaders alike). Returns
+        (nudged, skipped as already nudged today), or None if the unit was nudged today."""
         occurrence_id = f"manual:{unit_id}:{today_label}"
         if await reminders.is_planned(self.db, occurrence_id):
             return None
-        people = [
+        already = await reminders.manually_nudged_on(self.db, today_label)
+        wanted = [
             p
             for p in await audience.members_not_met(self.db, year, scope=[unit_id])
             if address(p.channel, p.user_ref) != requester
         ]
+        people = [p for p in wanted if (p.channel, p.user_ref) not in already]
+        skipped = len(wanted) - len(people)
         if not people:
-            return 0
+            return 0, skipped
         messages = [(p.channel, p.user_ref, texts.MANUAL_NUDGE) for p in people]
         planned = await reminders.plan(
             self.db,
@@ -204,7 +209,7 @@ class Reminders:
         if not planned:
             return None
         self.spawn(occurrence_id)
-        return len(messages)
+        return len(messages), skipped
 
     async def fire(self, occurrence_id: str) -> None:
         occurrence = self.occurrence(occurrence_id)

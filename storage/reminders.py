@@ -185,3 +185,11 @@ async def mark_reachable(db: Database, channel: str, user_ref: str) -> None:
             "WHERE channel = ? AND user_ref = ? AND unreachable_at IS NOT NULL",
             (channel, user_ref),
         )
+
+
+async def manually_nudged_on(db: Database, day_label: str) -> set[tuple[str, str]]:
+    """(channel, user_ref) of everyone a leader's /nhacnho already reached out to that day."""
+    sql = """SELECT DISTINCT channel, user_ref FROM reminder_deliveries
+             WHERE occurrence LIKE 'manual:%:' || ?"""
+    async with db.read() as conn, conn.execute(sql, (day_label,)) as cur:
+        return {(row["channel"], row["user_ref"]) for row in await cur.fetchall()}

@@ -318,3 +318,12 @@ async def test_a_button_of_a_cancelled_referral_cannot_confirm_the_next(
     assert await _referrals(bot) == []
     await lan.press(texts.BTN_CONFIRM)
     assert [r["full_name"] for r in await _referrals(bot)] == ["Trần Thị Bình"]
+
+
+async def test_skip_typed_at_the_youths_phone_skips_it(bot: RunningBot, branch: dict[str, Person]):
+    lan = branch["lan"]
+    await lan.send("/gioithieu")
+    await lan.send("Vũ Minh Quân")
+    await lan.send("2004")
+    replies = await lan.send("bỏ qua")
+    assert replies[-1].text == ASK_ORG

@@ -292,3 +292,21 @@ async def test_a_fan_out_stopped_by_an_unexpected_error_resumes(
     # The one caught mid-send is never resent; the others go out after the restart of the task.
     assert counts == {"uncertain": 1, "sent": 2}
     assert sorted(transport.sent) == ["2", "3"]
+
+
+async def test_a_member_gets_one_manual_nudge_a_day_whoever_asks(
+    bot: RunningBot, branch: dict[str, Person]
+):
+    leader, admin, lan, tu = (branch[k] for k in ("leader", "admin", "lan", "tu"))
+    assert (await leader.send("/nhacnho"))[-1].text == texts.nudging(2)  # Lan and Tú
+    await bot.idle()
+    # The province admin nudges the whole province the same day: Hùng (the leader) is nudged,
+    # Lan and Tú were already and are not nudged again.
+    await admin.send("/nhacnho")
+    await admin.press("Tỉnh đoàn Mẫu")
+    replies = await admin.press(texts.BTN_CHOOSE_HERE)
+    assert replies[-1].text == texts.nudging(1, 2)
+    await bot.idle()
+    assert texts_to(lan).count(texts.MANUAL_NUDGE) == 1
+    assert texts_to(tu).count(texts.MANUAL_NUDGE) == 1
+    assert texts_to(leader).count(texts.MANUAL_NUDGE) == 1
