@@ -158,6 +158,7 @@ ASK_MEMBER_PHONE = (
     f"Bấm «{BTN_SHARE_PHONE}» hoặc «{BTN_SKIP}»."
 )
 CONTACT_NOT_OWN = f"Xin gửi số của chính đồng chí bằng nút «{BTN_SHARE_PHONE}»."
+CHOOSE_OWN_UNIT = "Đồng chí chọn đơn vị mình sinh hoạt để ghi danh."
 ALREADY_REGISTERED_ELSEWHERE = "Đồng chí đã ghi danh rồi, không cần ghi lại."
 
 

@@ -215,6 +215,14 @@ async def take_phone(turn: Turn, draft: Draft, text: str) -> Outcome:
 async def _finish(turn: Turn, draft: Draft, phone: str | None) -> Outcome:
     data = MemberIn(full_name=draft["full_name"], membership=draft["membership"], phone=phone)
     deps = turn.deps
+    if draft.get("grant"):
+        # Two people opened one appointment link: the one who finishes second learns it
+        # before joining the leader's unit, and chooses their own.
+        check = await roles.check_grant(deps.db, draft["grant"], deps.clock)
+        if check.problem is not None:
+            problem = texts.GRANT_PROBLEM[check.problem]
+            await turn.say(f"{problem}\n{texts.CHOOSE_OWN_UNIT}", phone_done=True)
+            return Next(UNIT, {"at": 0, "page": 0})
     try:
         member = await members.register(deps.db, turn.who.key, draft["unit_id"], data, deps.clock)
     except AlreadyRegistered:

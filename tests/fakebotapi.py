@@ -824,6 +824,13 @@ class FakeBotApi:
         finally:
             self._waiters.discard(waiter)
 
+    def resend(self, update_id: int) -> None:
+        """Serve an update again, as Telegram does when a crash kept it from being confirmed."""
+        update = next(u for u in self.injected if u["update_id"] == update_id)
+        self._updates.append(update)
+        self._updates.sort(key=lambda u: u["update_id"])
+        self._wake()
+
     def _push_update(self, payload: JSONDict) -> int:
         update_id = next(self._update_ids)
         update = {"update_id": update_id, **payload}

@@ -113,6 +113,10 @@ class RunningBot:
         """Until the startup job and every reminder fan-out have finished."""
         await asyncio.wait_for(self.reminders.idle(), WAIT)
 
+    def forget(self, update_id: int) -> None:
+        """Wait for `update_id` afresh (it is about to be served again)."""
+        self._done.pop(update_id, None)
+
     async def processed(self, update_id: int) -> None:
         await asyncio.wait_for(self._event(update_id).wait(), WAIT)
 

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from bot import texts
 from storage.validation import Org
 from tests.fakebotapi import FakeBotApi
-from tests.harness import Person, RunningBot, rows
+from tests.harness import TAN_LAP, Person, RunningBot, appoint_link, rows
 
 
 async def test_two_members_journeys_interleave_without_losing_or_mixing_a_step(
@@ -113,3 +113,43 @@ async def test_a_429_in_one_chat_holds_nobody_else(
     assert replies and replies[-1].text.startswith(texts.HELP_INTRO)
     late = await waiting  # waited out its own 429, then answered: no apology into the same 429
     assert [m.text for m in late] == [replies[-1].text]
+
+
+async def test_an_update_served_again_after_a_crash_is_acted_on_once(
+    api: FakeBotApi, bot: RunningBot, branch: dict[str, Person]
+):
+    leader = branch["leader"]
+    before = len(leader.inbox())
+    update_id = api.inject_message(leader.user, "/moi moi")
+    await bot.processed(update_id)
+    renewed = await rows(bot, "SELECT invite_generation FROM units WHERE code = 'CD-AB-THON1'")
+    shown = len(leader.inbox())
+    assert shown > before
+    await bot.stop()
+    bot.forget(update_id)
+    api.resend(update_id)  # Telegram never heard the update was taken
+    await bot.start()
+    await bot.processed(update_id)
+    assert (
+        await rows(bot, "SELECT invite_generation FROM units WHERE code = 'CD-AB-THON1'") == renewed
+    ), "the link just shown is still the valid one"
+    assert len(leader.inbox()) == shown
+
+
+async def test_two_people_on_one_appointment_link_the_second_chooses_their_own_unit(
+    bot: RunningBot, admin: Person, person: Callable[..., Person]
+):
+    payload = await appoint_link(admin, TAN_LAP)
+    first, second = person("Một"), person("Hai")
+    await first.send(f"/start {payload}")
+    await second.send(f"/start {payload}")
+    for who, name in ((first, "Nguyễn Văn Một"), (second, "Trần Văn Hai")):
+        await who.send(name)
+        await who.press(texts.BTN_MEMBERSHIP[Org.DOAN])
+    await first.send(texts.BTN_SKIP)
+    replies = await second.send(texts.BTN_SKIP)
+    assert replies[0].text.startswith(texts.GRANT_PROBLEM["grant_used"])
+    assert texts.CHOOSE_OWN_UNIT in replies[0].text
+    assert texts.CHOOSE_ROOT in replies[-1].text  # back to choosing a unit
+    saved = await rows(bot, "SELECT full_name FROM members ORDER BY id")
+    assert [r["full_name"] for r in saved] == ["Nguyễn Văn Một"]

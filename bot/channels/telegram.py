@@ -42,6 +42,7 @@ from handlers import commands, router
 from handlers.chat import Choice, Command, Incoming, Other, Phone, Reply, Text, Turn, Who
 from handlers.common import Deps
 from scheduler.fanout import Outcome
+from storage import seen
 
 log = logging.getLogger(__name__)
 
@@ -293,6 +294,9 @@ class TelegramChannel:
         chat, user = update.effective_chat, update.effective_user
         if found is None or chat is None or user is None:
             return
+        deps = self.deps
+        if not await seen.first_time(deps.db, NAME, str(update.update_id), deps.clock):
+            return  # served again after a crash kept it from being confirmed: done already
         who = Who(NAME, str(chat.id), str(user.id))
         out = Outbox(self.app, update)
         await router.handle(Turn(who, found, self.deps, out))
