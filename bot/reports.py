@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
 from bot import texts
 from storage.stats import Admission, Figures, Report
@@ -101,13 +102,28 @@ def _sheet(workbook: Workbook, title: str, headers: list[str], rows: list[list[o
         cell.font = Font(bold=True)
         cell.fill = _HEADER_FILL
         cell.alignment = Alignment(wrap_text=True, vertical="center")
-    for row in rows:
+    for index, row in enumerate(rows, start=2):  # row 1 is the header
         sheet.append(row)
+        _as_text(sheet, index, row)
     sheet.freeze_panes = "A2"  # the header stays while scrolling
     for index, header in enumerate(headers, start=1):
         values = [header, *(row[index - 1] for row in rows)]
         width = max(len(_shown(v)) for v in values)
         sheet.column_dimensions[get_column_letter(index)].width = min(max(width + 2, 8), 60)
+
+
+def _as_text(sheet: Worksheet, row_index: int, row: list[object]) -> None:
+    """Store every text as text: names come from people and unit files, never formulas.
+
+    openpyxl writes a text starting with "=" as a formula (=HYPERLINK(…) would be a live link)
+    and "#N/A" as an error; a string cell is shown as typed whatever it starts with (= + - @,
+    after spaces, tab or CR too), without an apostrophe that would change the value.
+    """
+    for column, value in enumerate(row, start=1):
+        if isinstance(value, str):
+            cell = sheet.cell(row_index, column)
+            if cell.data_type != "s":
+                cell.data_type = "s"
 
 
 def _shown(value: object) -> str:

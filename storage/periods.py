@@ -8,6 +8,9 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 _PERIOD = re.compile(r"^(\d{4})(?:-(H[12]|Q[1-4]))?$", re.IGNORECASE)
+# A campaign year people may type: "0000" or "9999-Q4" would give nonsense figures or a
+# ValueError building the period's dates (year 0, year 10000).
+YEAR_MIN, YEAR_MAX = 2000, 2100
 
 
 @dataclass(frozen=True)
@@ -54,7 +57,10 @@ def parse_period(text: str) -> Period | None:
     match = _PERIOD.match(text.strip())
     if not match:
         return None
-    return Period(int(match[1]), (match[2] or "").upper())
+    year = int(match[1])
+    if not YEAR_MIN <= year <= YEAR_MAX:
+        return None
+    return Period(year, (match[2] or "").upper())
 
 
 def quarter_of(day: date) -> Period:

@@ -14,6 +14,8 @@ from enum import StrEnum
 from functools import lru_cache
 from typing import Annotated, Any
 
+import phonenumbers
+from phonenumbers import CountryCodeSource, PhoneNumber, PhoneNumberType
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -126,28 +128,56 @@ def person_sort_key(full_name: str) -> tuple[object, ...]:
 
 # --- phone numbers ---------------------------------------------------------------------------
 
-# Vietnamese mobile numbers since the 2018 renumbering: 03x, 05x, 07x, 08x, 09x + 7 digits.
-_MOBILE = re.compile(r"^0[35789]\d{8}$")
+# Which numbers are mobile, and which prefixes a carrier really has, is phonenumbers' metadata
+# (050, 071, 080… match the shape of a mobile number but reach no one).
+_VN_REGION, _VN_CODE = "VN", 84
+_MOBILE_TYPES = {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
+_PHONE_SEPARATORS = re.compile(r"[\s.\-()]")
+# E.164 numbers have at most 15 digits; with "00" or "+" in front, 17 characters at most.
+_PHONE_MAX = 17
+
+
+def _phone_text(value: Any) -> str:
+    """The typed number without separators: "+" and ASCII digits only, else phone_invalid."""
+    if not isinstance(value, str):
+        raise invalid("phone_invalid")
+    # NFKC: full-width digits, plus and hyphen from CJK keyboards become ASCII.
+    text = _PHONE_SEPARATORS.sub("", unicodedata.normalize("NFKC", value))
+    # ASCII digits only: phonenumbers would read letters as a keypad's (0912 345 67a) and
+    # accept extensions ("ext 12"), neither of which is a number we can call back.
+    if len(text) > _PHONE_MAX or not re.fullmatch(r"\+?[0-9]+", text):
+        raise invalid("phone_invalid")
+    return text
+
+
+def _parse_phone(text: str) -> PhoneNumber:
+    try:
+        number = phonenumbers.parse(text, _VN_REGION, keep_raw_input=True)
+    except phonenumbers.NumberParseException:
+        raise invalid("phone_invalid") from None
+    # Without "+", "00" or "84" a number must start with its 0: "912345678" is a digit short
+    # of what was meant, and phonenumbers would take it as complete.
+    national = number.country_code_source == CountryCodeSource.FROM_DEFAULT_COUNTRY
+    if national and not text.startswith("0"):
+        raise invalid("phone_invalid")
+    return number
 
 
 def normalize_phone(value: Any) -> str:
-    """Accept 0912 345 678, +84912345678, 84-912-345-678…; return 0912345678."""
-    if not isinstance(value, str):
+    """Accept 0912 345 678, +84912345678, 0084 912 345 678, ０９１２…; return 0912345678."""
+    text = _phone_text(value)
+    # Any "+" but +84 is another country's, even one phonenumbers does not know (+999).
+    if text.startswith("+") and not text.startswith(f"+{_VN_CODE}"):
+        raise invalid("phone_not_vietnamese")
+    number = _parse_phone(text)
+    if number.country_code != _VN_CODE:  # dialled with 00, the international prefix
+        raise invalid("phone_not_vietnamese")
+    if not phonenumbers.is_valid_number(number) or (
+        phonenumbers.number_type(number) not in _MOBILE_TYPES
+    ):
         raise invalid("phone_invalid")
-    digits = re.sub(r"[\s.\-()]", "", value)
-    if digits.startswith("+"):
-        digits = digits[1:]
-        if not digits.startswith("84"):
-            raise invalid("phone_not_vietnamese")
-    if not re.fullmatch(r"[0-9]+", digits):  # ASCII digits only, not other scripts' digits
-        raise invalid("phone_invalid")
-    if digits.startswith("840") and len(digits) == 12:  # "+84 0912…": the 0 kept by habit
-        digits = digits[2:]
-    elif digits.startswith("84") and len(digits) == 11:
-        digits = "0" + digits[2:]
-    if not _MOBILE.match(digits):
-        raise invalid("phone_invalid")
-    return digits
+    # The national form without spaces, as stored since the first version: 0 + 9 digits.
+    return "0" + phonenumbers.national_significant_number(number)
 
 
 def mask_phone(phone: str) -> str:

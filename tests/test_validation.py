@@ -286,7 +286,21 @@ def test_phone_formats_become_one_normal_form(typed: str) -> None:
     assert normalize_phone(typed) == "0912345678"
 
 
-@pytest.mark.parametrize("prefix", [f"0{a}{b}" for a in "35789" for b in "0123456789"])
+# The carriers' mobile prefixes since the 2018 renumbering (Viettel, VinaPhone, MobiFone,
+# Vietnamobile, Gmobile, Itelecom). 050, 071, 080… are not allocated: see the refusals below.
+MOBILE_PREFIXES = [
+    *(f"03{d}" for d in "23456789"),
+    "056",
+    "058",
+    "059",
+    "070",
+    *(f"07{d}" for d in "6789"),
+    *(f"08{d}" for d in "12345678"),
+    *(f"09{d}" for d in "012345678"),
+]
+
+
+@pytest.mark.parametrize("prefix", MOBILE_PREFIXES)
 def test_every_mobile_prefix_is_accepted(prefix: str) -> None:
     local = prefix + "1234567"
     assert normalize_phone(local) == local
@@ -309,6 +323,7 @@ def test_every_mobile_prefix_is_accepted(prefix: str) -> None:
         ("không có", "phone_invalid"),
         ("", "phone_invalid"),
         ("912345678", "phone_invalid"),  # the 0 forgotten
+        ("849123456", "phone_invalid"),  # the 0 of 084 forgotten, not the country code 84
         ("+8491234567", "phone_invalid"),  # short after +84
         ("+849123456789", "phone_invalid"),
         ("84 24 3825 1234", "phone_invalid"),
@@ -316,10 +331,40 @@ def test_every_mobile_prefix_is_accepted(prefix: str) -> None:
         ("+44 20 7946 0958", "phone_not_vietnamese"),
         ("+856 20 5555 5555", "phone_not_vietnamese"),
         ("0912/345/678", "phone_invalid"),
+        ("0501234567", "phone_invalid"),  # 050: no carrier has it
+        ("0712345678", "phone_invalid"),  # 071: no carrier has it
+        ("0801234567", "phone_invalid"),  # 080: no carrier has it
+        ("+84 501 234 567", "phone_invalid"),
+        ("0084 712 345 678", "phone_invalid"),
+        ("0912345ABC", "phone_invalid"),  # letters are not a keypad's digits here
+        ("0912345678 ext 12", "phone_invalid"),
+        ("0912345678;ext=12", "phone_invalid"),
+        ("0" * 300 + "912345678", "phone_invalid"),  # longer than any phone number
+        ("001 202 555 0100", "phone_not_vietnamese"),  # 00: the international prefix
+        ("0000000000", "phone_invalid"),  # 00 and then no country at all
+        ("+0912345678", "phone_not_vietnamese"),
     ],
 )
 def test_phones_refused(typed: str, code: str) -> None:
     assert code_of(normalize_phone, typed) == code
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "0084 912 345 678",  # 00 is how an international number is dialled from Việt Nam
+        "0084912345678",
+        "0084 0912 345 678",
+        "+84 912 345 678",
+        "＋84 912 345 678",  # full-width plus from a CJK keyboard
+        "０９１２３４５６７８",  # full-width digits
+        "０９１２\u3000３４５\u3000６７８",  # and the ideographic space
+        "０９１２－３４５－６７８",  # and the full-width hyphen
+        "+84\u202f912\u202f345\u202f678",  # narrow no-break spaces
+    ],
+)
+def test_phone_international_and_full_width_forms(typed: str) -> None:
+    assert normalize_phone(typed) == "0912345678"
 
 
 @pytest.mark.parametrize("value", [None, 912345678, b"0912345678"])
@@ -633,13 +678,13 @@ def test_normalize_name_is_idempotent_on_anything_accepted(typed: str) -> None:
     assert normalize_name(once) == once
 
 
-_digits = st.text(alphabet="0123456789", min_size=8, max_size=8)
+_digits = st.text(alphabet="0123456789", min_size=7, max_size=7)
 _sep = st.sampled_from(["", "", " ", ".", "-", "  ", " - "])
 
 
 @st.composite
 def formatted_mobiles(draw: st.DrawFn) -> tuple[str, str]:
-    local = "0" + draw(st.sampled_from("35789")) + draw(_digits)
+    local = draw(st.sampled_from(MOBILE_PREFIXES)) + draw(_digits)
     prefix = draw(st.sampled_from(["0", "84", "+84", "+84 ", "84-", "(+84) ", "84.", " 0"]))
     rest = local[1:]
     text = prefix
