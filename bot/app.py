@@ -7,15 +7,19 @@ import asyncio
 import logging
 import signal
 from datetime import UTC
+from pathlib import Path
 from typing import Any, Protocol
 
+from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
 
 from bot.logs import quiet_loggers
 from bot.settings import Settings
 from handlers.common import Deps
 from scheduler import jobs
 from scheduler.fanout import FanoutPolicy, Outcome
+from storage import backup, health
 from storage.clock import Clock, SystemClock
 from storage.db import Database
 
@@ -26,6 +30,7 @@ class Adapter(Protocol):
     name: str
 
     async def prepare(self) -> None: ...  # reach the platform; nothing is received yet
+    def health(self) -> dict[str, Any]: ...  # {"ok": bool, …} for GET /healthz
     async def start(self) -> None: ...  # start receiving
     async def stop(self) -> None: ...  # stop receiving, finish what is in hand
     async def close(self) -> None: ...
@@ -48,7 +53,11 @@ class ChannelTransport:
 class Runtime:
     """Everything one `motcongmot run` process holds, with an explicit start and stop."""
 
-    def __init__(self, settings: Settings, *, clock: Clock | None = None) -> None:
+    def __init__(
+        self, settings: Settings, *, clock: Clock | None = None, console: Path | None = None
+    ) -> None:
+        """`console`: the scratch directory of `motcongmot try`; then the terminal is the only
+        channel, whatever tokens the environment holds."""
         quiet_loggers()
         self.settings = settings
         self.deps = Deps(Database(settings.database_path), settings, clock or SystemClock())
@@ -60,15 +69,21 @@ class Runtime:
             self.web = WebServer(settings)
             if settings.public_base_url:
                 self.deps.files = self.web.shelf
-        if settings.telegram_bot_token is not None:
+        if console is not None:
+            from bot.channels.console import ConsoleChannel
+
+            self.adapters["console"] = ConsoleChannel(self.deps, console)
+        elif settings.telegram_bot_token is not None:
             from bot.channels.telegram import TelegramChannel
 
-            self.adapters["telegram"] = TelegramChannel(self.deps)
-        if settings.zalo_bot_token is not None:
+            self.adapters["telegram"] = TelegramChannel(self.deps, self.web)
+        if settings.zalo_bot_token is not None and console is None:
             from bot.channels.zalo import ZaloChannel
 
             self.adapters["zalo"] = ZaloChannel(self.deps, self.web)
         self.deps.channels = dict(self.adapters)  # type: ignore[arg-type]
+        if self.web is not None:
+            self.web.add_get("/healthz", self._healthz)
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         self.reminders: jobs.Reminders | None = None
 
@@ -99,6 +114,14 @@ class Runtime:
             )
             deps.reminders = self.reminders
             jobs.install(self.scheduler, self.reminders)
+            if deps.settings.backup_dir is not None:
+                self.scheduler.add_job(
+                    self.daily_backup,
+                    CronTrigger(hour=deps.settings.backup_hour, timezone=deps.settings.tz),
+                    id="backup",
+                    name="backup",
+                    replace_existing=True,
+                )
             self.scheduler.start()
             for adapter in self.adapters.values():
                 await adapter.start()
@@ -125,14 +148,52 @@ class Runtime:
                 log.exception("%s: could not close cleanly", adapter.name)
         await self.deps.db.close()
 
+    async def daily_backup(self) -> None:
+        """BACKUP_DIR: a verified copy a day, the newest BACKUP_KEEP kept."""
+        settings = self.settings
+        assert settings.backup_dir is not None
+        name = backup.backup_name(self.deps.clock.now())
+        try:
+            await asyncio.to_thread(settings.backup_dir.mkdir, parents=True, exist_ok=True)
+            report = await backup.make_backup(self.deps.db, settings.backup_dir / name)
+        except (backup.BackupError, OSError) as exc:
+            log.error("daily backup failed: %s", getattr(exc, "code", type(exc).__name__))
+            return
+        removed = backup.rotate(settings.backup_dir, settings.backup_keep)
+        log.info("daily backup %s: %d bytes, %d older removed", name, report.size, len(removed))
+
+    async def health(self) -> dict[str, Any]:
+        """What GET /healthz reports: the database takes a write, the scheduler runs, and each
+        channel is receiving, with its last successful contact."""
+        problem = await health.database_problem(self.deps.db, self.deps.clock)
+        channels = {name: adapter.health() for name, adapter in self.adapters.items()}
+        running = self.scheduler.running
+        ok = problem is None and running and all(c["ok"] for c in channels.values())
+        return {
+            "ok": ok,
+            "database": problem or "ok",
+            "scheduler": "running" if running else "stopped",
+            "channels": channels,
+        }
+
+    async def _healthz(self, request: web.Request) -> web.Response:
+        report = await self.health()
+        return web.json_response(report, status=200 if report["ok"] else 503)
+
     async def run(self) -> None:
-        """Until SIGINT or SIGTERM."""
+        """Until SIGINT or SIGTERM (or the end of the terminal's input, for `try`)."""
         stopping = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stopping.set)
         await self.start()
+        console = self.adapters.get("console")
+        waits = [asyncio.create_task(stopping.wait())]
+        if console is not None:
+            waits.append(asyncio.create_task(console.done.wait()))  # type: ignore[attr-defined]
         try:
-            await stopping.wait()
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
         finally:
+            for task in waits:
+                task.cancel()
             await self.stop()

@@ -21,11 +21,16 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="motcongmot", description="Trợ lý phong trào 1+1")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="chạy bot trên mọi kênh đã đặt mã (Telegram, Zalo)")
+    sub.add_parser("try", help="chạy thử cả bot trong cửa sổ lệnh, không cần mã bot")
     imp = sub.add_parser("import-units", help="nạp cây đơn vị từ tệp CSV")
     imp.add_argument("file", type=Path)
     exp = sub.add_parser("export-units", help="xuất cây đơn vị ra CSV")
     exp.add_argument("--out", type=Path, help="tệp đích (mặc định: màn hình)")
     sub.add_parser("check", help="so số liệu thống kê lưu sẵn với số đếm lại từ dữ liệu gốc")
+    backup = sub.add_parser("backup", help="sao lưu cơ sở dữ liệu (được cả khi bot đang chạy)")
+    backup.add_argument("file", type=Path)
+    restore = sub.add_parser("restore", help="khôi phục từ bản sao lưu (dừng bot trước)")
+    restore.add_argument("file", type=Path)
     report = sub.add_parser("export", help="xuất báo cáo kiểm tra (XLSX)")
     report.add_argument("--period", required=True, help="2026, 2026-H1 hoặc 2026-Q3")
     report.add_argument("--unit", required=True, help="mã đơn vị")
@@ -41,6 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "run":
             return _run()
+        if args.command == "try":
+            return _try()
         storage_settings = load_settings(StorageSettings)
         logs.configure(storage_settings.log_level)
         if args.command == "import-units":
@@ -49,6 +56,10 @@ def main(argv: list[str] | None = None) -> int:
             return _export_units(storage_settings, args.out)
         if args.command == "check":
             return asyncio.run(_check(storage_settings))
+        if args.command == "backup":
+            return asyncio.run(_backup(storage_settings, args.file))
+        if args.command == "restore":
+            return asyncio.run(_restore(storage_settings, args.file))
         if args.command == "export":
             return _export_report(storage_settings, args.period, args.unit, args.out)
         if args.command == "invite-link":
@@ -88,6 +99,27 @@ def _run() -> int:
 
     print(texts.STARTING, file=sys.stderr)
     asyncio.run(Runtime(settings).run())
+    return 0
+
+
+def _try() -> int:
+    """The whole bot in the terminal, on a scratch database: no token, nothing to set up."""
+    import tempfile
+
+    from pydantic import SecretStr
+
+    from bot.app import Runtime
+
+    workdir = Path(tempfile.mkdtemp(prefix="motcongmot-try-"))
+    logs.configure("WARNING")
+    # Built without validation on purpose: no channel token is wanted here.
+    settings = Settings.model_construct(
+        database_path=workdir / "try.db",
+        admin_ids=["console:admin"],
+        link_secret=SecretStr("motcongmot-try"),
+        log_level="WARNING",
+    )
+    asyncio.run(Runtime(settings, console=workdir).run())
     return 0
 
 
@@ -159,6 +191,32 @@ async def _report_bytes(settings: StorageSettings, period: object, code: str) ->
         levels = await stats.levels(db, unit.id, period)
         admitted = await stats.admissions(db, unit.id, period)
     return reports.workbook_bytes(levels, admitted)
+
+
+async def _backup(settings: StorageSettings, dest: Path) -> int:
+    """A consistent copy while the bot may be running, verified before it is kept."""
+    from storage import backup
+
+    async with Database(settings.database_path) as db:
+        try:
+            report = await backup.make_backup(db, dest)
+        except backup.BackupError as exc:
+            print(texts.backup_refused(exc.code), file=sys.stderr)
+            return 1
+    print(texts.backup_done(str(report.path), report.size, report.rows, report.seconds))
+    return 0
+
+
+async def _restore(settings: StorageSettings, src: Path) -> int:
+    from storage import backup
+
+    try:
+        aside = await backup.restore(src, settings.database_path)
+    except backup.BackupError as exc:
+        print(texts.backup_refused(exc.code), file=sys.stderr)
+        return 1
+    print(texts.restored(str(src), str(aside) if aside else None))
+    return 0
 
 
 async def _check(settings: StorageSettings) -> int:

@@ -11,10 +11,11 @@ def quiet_loggers() -> None:
     """httpx logs every request URL, and Telegram's and Zalo's URLs contain the bot token; at
     DEBUG python-telegram-bot logs whole updates (names, phone numbers) and aiosqlite every SQL
     parameter, so those loggers never go below INFO."""
+    floor = logging.getLogger().getEffectiveLevel()  # never chattier than asked
     for name in ("httpx", "httpcore", "aiohttp.access"):
-        logging.getLogger(name).setLevel(logging.WARNING)
+        logging.getLogger(name).setLevel(max(logging.WARNING, floor))
     for name in ("telegram", "aiosqlite", "apscheduler", "aiohttp"):
-        logging.getLogger(name).setLevel(logging.INFO)
+        logging.getLogger(name).setLevel(max(logging.INFO, floor))
 
 
 class RedactSecrets(logging.Filter):

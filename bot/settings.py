@@ -58,6 +58,8 @@ class Settings(StorageSettings):
     telegram_bot_token: SecretStr | None = None
     telegram_api_base_url: str = TELEGRAM_API
     telegram_file_base_url: str = TELEGRAM_FILES
+    telegram_mode: Literal["polling", "webhook"] = "polling"
+    telegram_webhook_secret: SecretStr | None = None
     zalo_bot_token: SecretStr | None = None
     zalo_api_base_url: str = ZALO_API
     zalo_mode: Literal["polling", "webhook"] = "polling"
@@ -66,6 +68,10 @@ class Settings(StorageSettings):
     webhook_listen: str | None = None
     # How the internet reaches that server, e.g. https://bot.tinhdoan.vn
     public_base_url: str | None = None
+    # Daily backups: where, how many to keep, at what local hour (none without BACKUP_DIR).
+    backup_dir: Path | None = None
+    backup_keep: int = Field(14, ge=1, le=1000)
+    backup_hour: int = Field(2, ge=0, le=23)
     # 123456789 (Telegram) or zalo:6ede9afa66b88fe6d6a9, comma-separated.
     admin_ids: Annotated[list[str], NoDecode] = Field(default_factory=list)
     # TOML file that changes the reminder calendar (see README); defaults when not set.
@@ -103,6 +109,15 @@ class Settings(StorageSettings):
             return None
         if not 8 <= len(value.get_secret_value()) <= 256:
             raise ValueError("webhook_secret_shape")
+        return value
+
+    @field_validator("telegram_webhook_secret")
+    @classmethod
+    def _telegram_secret_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        if not re.fullmatch(r"[A-Za-z0-9_-]{8,256}", value.get_secret_value()):
+            raise ValueError("telegram_secret_shape")
         return value
 
     @field_validator("telegram_api_base_url", "telegram_file_base_url", "zalo_api_base_url")
@@ -156,6 +171,11 @@ class Settings(StorageSettings):
                 raise ValueError("zalo_webhook_needs_secret")
             if not (self.public_base_url and self.webhook_listen):
                 raise ValueError("webhook_needs_server")
+        if self.telegram_bot_token is not None and self.telegram_mode == "webhook":
+            if self.telegram_webhook_secret is None:
+                raise ValueError("telegram_webhook_needs_secret")
+            if not (self.public_base_url and self.webhook_listen):
+                raise ValueError("webhook_needs_server")
         return self
 
     @field_validator("reminders_file")
@@ -197,6 +217,7 @@ class Settings(StorageSettings):
     def secrets(self) -> list[str]:
         """Every configured secret: none of them may ever reach a log line."""
         values = [self.telegram_bot_token, self.zalo_bot_token, self.zalo_webhook_secret]
+        values.append(self.telegram_webhook_secret)
         values.append(self.link_secret)
         found = [v.get_secret_value() for v in values if v is not None]
         # A token's secret half on its own too: URLs and messages may carry only that part.

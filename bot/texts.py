@@ -301,12 +301,18 @@ _CONFIG_FIELDS = {
     "zalo_webhook_secret": "ZALO_WEBHOOK_SECRET",
     "webhook_listen": "WEBHOOK_LISTEN",
     "public_base_url": "PUBLIC_BASE_URL",
+    "telegram_mode": "TELEGRAM_MODE",
+    "telegram_webhook_secret": "TELEGRAM_WEBHOOK_SECRET",
+    "backup_dir": "BACKUP_DIR",
+    "backup_keep": "BACKUP_KEEP",
+    "backup_hour": "BACKUP_HOUR",
 }
 # Problems of the whole configuration rather than one variable: what to name.
 _CONFIG_WHOLE = {
     "age_range_order": "AGE_MIN/AGE_MAX",
     "no_channel": "TELEGRAM_BOT_TOKEN hoặc ZALO_BOT_TOKEN",
     "zalo_webhook_needs_secret": "ZALO_WEBHOOK_SECRET",
+    "telegram_webhook_needs_secret": "TELEGRAM_WEBHOOK_SECRET",
     "webhook_needs_server": "PUBLIC_BASE_URL và WEBHOOK_LISTEN",
 }
 _CONFIG_PROBLEMS = {
@@ -322,7 +328,9 @@ _CONFIG_PROBLEMS = {
     "listen_shape": "phải có dạng máy:cổng, ví dụ 0.0.0.0:8080",
     "no_channel": "chưa đặt (cần ít nhất một kênh: Telegram hoặc Zalo)",
     "zalo_webhook_needs_secret": "chưa đặt (bắt buộc khi ZALO_MODE=webhook)",
-    "webhook_needs_server": "chưa đặt (bắt buộc khi ZALO_MODE=webhook)",
+    "telegram_webhook_needs_secret": "chưa đặt (bắt buộc khi TELEGRAM_MODE=webhook)",
+    "telegram_secret_shape": "8–256 ký tự, chỉ gồm chữ không dấu, số, _ và -",
+    "webhook_needs_server": "chưa đặt (bắt buộc khi dùng webhook)",
     "log_level_unknown": "chỉ nhận DEBUG, INFO, WARNING hoặc ERROR",
     "age_range_order": "tuổi tối thiểu lớn hơn tuổi tối đa",
     "reminders_file_invalid": "không đọc được tệp lịch nhắc (TOML) hoặc có mục sai",
@@ -409,7 +417,7 @@ GRANT_PROBLEM = {
 }
 NO_PENDING = "Không có giới thiệu nào chờ xét. 👍"
 NO_OTHER_PENDING = "Không còn giới thiệu nào khác chờ xét."
-ASK_ADMISSION_DATE = f"Ngày kết nạp? Bấm «{BTN_TODAY}» hoặc gõ ngày/tháng/năm, ví dụ 26/03/2026."
+ASK_ADMISSION_DATE = f"Ngày kết nạp? Chọn «{BTN_TODAY}» hoặc gõ ngày/tháng/năm, ví dụ 26/03/2026."
 ADMISSION_DATE_FORMAT = "Gõ ngày kết nạp dạng ngày/tháng/năm, ví dụ 26/03/2026."
 ADMISSION_IN_FUTURE = "Ngày kết nạp không thể ở tương lai."
 ASK_REOPEN_REASON = "Lý do mở lại (ít nhất 5 ký tự)?"
@@ -871,6 +879,58 @@ def export_caption(period: str, unit_name: str) -> str:
 
 def export_filename(period: str, unit_code: str) -> str:
     return f"motcongmot-{unit_code}-{period}.xlsx"
+
+
+# --- motcongmot try (the terminal) ---------------------------------------------------------
+
+
+def console_banner(workdir: str) -> str:
+    return (
+        "motcongmot – chạy thử trong cửa sổ lệnh, không cần mã bot.\n"
+        f"Dữ liệu nháp (cây đơn vị mẫu và vài người): {workdir}\n"
+        "Đóng vai: /as admin · /as leader · /as lan · /as <tên mới>. Thoát: /thoat\n"
+        "Bắt đầu: gõ start (người mới) hoặc help."
+    )
+
+
+CONSOLE_AS_USAGE = "Gõ /as admin, /as leader, /as lan hoặc /as <tên>."
+
+
+def console_now(name: str) -> str:
+    return f"Bây giờ đồng chí là: {name}."
+
+
+def console_file(caption: str, path: object) -> str:
+    return f"{caption}\nĐã lưu tệp: {path}"
+
+
+def console_to(user_ref: str, text: str) -> str:
+    return f"📨 Gửi cho {user_ref}: {text}"
+
+
+_BACKUP_PROBLEMS = {
+    "missing": "không có tệp",
+    "not-sqlite": "không phải tệp cơ sở dữ liệu SQLite",
+    "integrity": "tệp hỏng (integrity_check)",
+    "version": "phiên bản dữ liệu không khớp với chương trình",
+    "counters": "số liệu thống kê lưu sẵn không khớp dữ liệu gốc",
+    "wal": "bản sao còn tệp -wal đi kèm; hãy dùng tệp do motcongmot backup tạo",
+    "same-file": "đó chính là cơ sở dữ liệu đang dùng",
+}
+
+
+def backup_refused(code: str) -> str:
+    return f"Không dùng được bản sao lưu: {_BACKUP_PROBLEMS.get(code, code)}. Không thay đổi gì."
+
+
+def backup_done(path: str, size: int, rows: dict[str, int], seconds: float) -> str:
+    counted = ", ".join(f"{name}: {count}" for name, count in rows.items())
+    return f"Đã sao lưu và kiểm tra {path} ({size // 1024} KB; {counted}) trong {seconds:.1f} giây."
+
+
+def restored(src: str, aside: str | None) -> str:
+    kept = f" Bản cũ được giữ lại ở {aside}." if aside else ""
+    return f"Đã khôi phục từ {src}.{kept}"
 
 
 def exported(path: str) -> str:

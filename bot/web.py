@@ -100,6 +100,9 @@ class WebServer:
     def add_post(self, path: str, handler: Handler) -> None:
         self.app.router.add_post(path, handler)
 
+    def add_get(self, path: str, handler: Handler) -> None:
+        self.app.router.add_get(path, handler)
+
     async def start(self) -> None:
         self._runner = web.AppRunner(self.app, access_log=None)
         await self._runner.setup()

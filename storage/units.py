@@ -113,22 +113,86 @@ def _fold(text: str) -> str:
     return "".join(c for c in text if not unicodedata.combining(c))
 
 
+# --- search by name --------------------------------------------------------------------------
+#
+# Each unit keeps, next to its name, what the search needs precomputed (migration 0007):
+# search_text, the folded "name code" that a word typed must be a substring of, indexed by an
+# FTS5 trigram table; order_letters and order_tones, validation.sort_key(name) as two strings
+# whose binary order is the key's order, so ORDER BY … LIMIT gives the same page as sorting in
+# Python. SQL cannot fold Vietnamese, so Python fills them: import_rows as it writes, and
+# refresh_search_text() for any row left NULL (rows from before 0007, rows written elsewhere,
+# renames, which a trigger marks NULL). Changing _fold or sort_key therefore needs a migration
+# that sets search_text to NULL everywhere: the next search recomputes every row.
+
+_TRIGRAM = 3  # shorter words match nothing through the trigram index
+_SEARCH_COLUMNS = "search_text, order_letters, order_tones"
+_SEARCH_SET = "search_text = ?, order_letters = ?, order_tones = ?"
+
+
+def _search_columns(code: str, name: str) -> tuple[str, str, str]:
+    """(search_text, order_letters, order_tones) of a unit."""
+    letters, tones = sort_key(name)
+    # chr() keeps the order of the integers, and SQLite compares UTF-8 text in code point order.
+    return _fold(name + " " + code), "".join(map(chr, letters)), "".join(map(str, tones))
+
+
+async def refresh_search_text(conn: aiosqlite.Connection) -> int:
+    """Compute the search columns left NULL; returns how many rows were filled."""
+    sql = "SELECT id, code, name FROM units WHERE search_text IS NULL"
+    async with conn.execute(sql) as cur:
+        stale = [(row["id"], row["code"], row["name"]) for row in await cur.fetchall()]
+    if not stale:
+        return 0
+    # A savepoint works both in autocommit (search runs under db.read()) and inside db.write().
+    await conn.execute("SAVEPOINT unit_search")
+    try:
+        await conn.executemany(
+            # Unless renamed since the SELECT (another process may write the file).
+            f"UPDATE units SET {_SEARCH_SET} WHERE id = ? AND code = ? AND name = ?",
+            [(*_search_columns(code, name), id_, code, name) for id_, code, name in stale],
+        )
+    except BaseException:
+        await conn.execute("ROLLBACK TO unit_search")
+        await conn.execute("RELEASE unit_search")
+        raise
+    await conn.execute("RELEASE unit_search")
+    return len(stale)
+
+
+def _search_sql(words: list[str], limit: int) -> tuple[str, list[object]]:
+    """The query for units whose search_text contains every word, leaves only, in order."""
+    columns = ", ".join(f"u.{c.strip()}" for c in _COLUMNS.split(","))
+    # instr() decides for every word (exact substring, as Python's `in`); the trigram MATCH
+    # only narrows the rows to look at, when a word is long enough to use it.
+    where = ["instr(u.search_text, ?) > 0" for _ in words]
+    params: list[object] = list(words)
+    long_words = [w for w in words if len(w) >= _TRIGRAM]
+    if long_words:
+        # CROSS JOIN keeps the FTS table outside: visit only its matches, never all units.
+        source = "unit_search s CROSS JOIN units u ON u.id = s.rowid"
+        where.insert(0, "unit_search MATCH ?")
+        params.insert(0, " ".join('"' + w.replace('"', '""') + '"' for w in long_words))
+    else:
+        # Nothing to look up: walk units_order, which stops once `limit` leaves matched.
+        source = "units u"
+    sql = f"""SELECT {columns} FROM {source}
+              WHERE {" AND ".join(where)}
+                AND NOT EXISTS (SELECT 1 FROM units c WHERE c.parent_id = u.id)
+              ORDER BY u.order_letters, u.order_tones, u.code
+              LIMIT ?"""
+    return sql, [*params, max(limit, 0)]
+
+
 async def search_leaves(conn: aiosqlite.Connection, query: str, limit: int) -> list[Unit]:
-    """Branches (units without children) whose name contains every word typed."""
+    """Branches (units without children) whose name or code contains every word typed,
+    in Vietnamese order, at most `limit`."""
     words = _fold(query).split()
     if not words:
         return []
-    sql = f"""SELECT {_COLUMNS} FROM units u
-              WHERE NOT EXISTS (SELECT 1 FROM units c WHERE c.parent_id = u.id)
-              ORDER BY code"""
-    found: list[Unit] = []
-    async with conn.execute(sql) as cur:
-        async for row in cur:
-            folded = _fold(row["name"] + " " + row["code"])
-            if all(word in folded for word in words):
-                found.append(Unit.from_row(row))
-    found.sort(key=lambda u: (sort_key(u.name), u.code))
-    return found[:limit]
+    await refresh_search_text(conn)
+    sql, params = _search_sql(words, limit)
+    async with conn.execute(sql, params) as cur:
+        return [Unit.from_row(row) for row in await cur.fetchall()]
 
 
 async def bump_invite_generation(conn: aiosqlite.Connection, unit_id: int) -> int:
@@ -185,9 +249,9 @@ async def import_rows(db: Database, rows: list[UnitRow]) -> tuple[int, int]:
         existing = {u.code: u for u in await _all(conn)}
         code_of = {u.id: u.code for u in existing.values()}
         parents = {u.code: code_of.get(u.parent_id or 0) for u in existing.values()}
-        in_file = {row.code for row in rows}
+        known = existing.keys() | {row.code for row in rows}  # once: per row it was O(n²)
         for row in rows:
-            if row.parent_code and row.parent_code not in existing.keys() | in_file:
+            if row.parent_code and row.parent_code not in known:
                 raise CsvError(row.line, "csv_parent", row.parent_code)
             parents[row.code] = row.parent_code or None
         line_of = {row.code: row.line for row in rows}
@@ -210,14 +274,15 @@ async def import_rows(db: Database, rows: list[UnitRow]) -> tuple[int, int]:
                 ):
                     changed.add(row.code)
                 await conn.execute(
-                    "UPDATE units SET name = ?, org = ? WHERE code = ?",
-                    (row.name, row.org.value, row.code),
+                    f"UPDATE units SET name = ?, org = ?, {_SEARCH_SET} WHERE code = ?",
+                    (row.name, row.org.value, *_search_columns(row.code, row.name), row.code),
                 )
             else:
                 created += 1
                 await conn.execute(
-                    "INSERT INTO units (code, name, org) VALUES (?, ?, ?)",
-                    (row.code, row.name, row.org.value),
+                    f"INSERT INTO units (code, name, org, {_SEARCH_COLUMNS})"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    (row.code, row.name, row.org.value, *_search_columns(row.code, row.name)),
                 )
         updated = len(changed)
         moved = any(

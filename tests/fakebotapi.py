@@ -16,6 +16,13 @@ look like JSON must stay text: decoding is done per parameter name (``_decode_pa
 
 On the way back PTB strips "Bad Request: " from an error's description and ``.capitalize()``s the
 rest ("BUTTON_DATA_INVALID" -> "Button_data_invalid"), so match BadRequest messages with (?i).
+
+Webhooks work as in telegram-bot-api (``Client.cpp``, ``WebhookActor.cpp``): after ``setWebhook``
+getUpdates answers 409 and a background task POSTs each pending update, oldest first and one at a
+time, to the url (plain http is accepted for 127.0.0.1/localhost only), with the secret in the
+``X-Telegram-Bot-Api-Secret-Token`` header; a 2xx answer removes the update, anything else (or no
+connection) keeps it and retries after WEBHOOK_RETRY_DELAY. ``webhook_statuses`` records each
+delivery, ``wait_for_webhook`` waits for them, ``post_webhook`` forges a request.
 """
 
 from __future__ import annotations
@@ -30,7 +37,9 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
+import aiohttp
 from aiohttp import web
 
 JSONDict = dict[str, Any]
@@ -55,6 +64,15 @@ CONFLICT = (
     "make sure that only one bot instance is running"
 )
 BLOCKED = "Forbidden: bot was blocked by the user"
+WEBHOOK_ACTIVE = (
+    "Conflict: can't use getUpdates method while webhook is active; "
+    "use deleteWebhook to delete the webhook first"
+)
+TERMINATED_BY_SET_WEBHOOK = "Conflict: terminated by setWebhook request"
+SECRET_TOKEN_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+WEBHOOK_RETRY_DELAY = 0.2  # seconds between a failed delivery and the next attempt
+WEBHOOK_TIMEOUT = 10.0  # seconds a webhook may take to answer before it counts as a failure
+MAX_SECRET_TOKEN_LENGTH = 256
 
 _DEFAULT_DESCRIPTIONS = {
     400: "Bad Request",
@@ -87,6 +105,12 @@ _INT_PARAMS = _words(
 _INT_RE = re.compile(r"-?\d+")
 _FLOAT_RE = re.compile(r"-?\d+\.\d*(?:[eE][-+]?\d+)?")
 _COMMAND_RE = re.compile(r"[a-z0-9_]{1,32}")
+_SECRET_TOKEN_RE = re.compile(r"[A-Za-z0-9_-]*")  # empty: no secret, as in Telegram
+# Plain http and any port are for these hosts only; elsewhere Telegram wants https on these ports.
+_LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+_WEBHOOK_PORTS = frozenset({80, 88, 443, 8443})
+# Put in _current_poll by setWebhook: the waiting long poll ends with TERMINATED_BY_SET_WEBHOOK.
+_ENDED_BY_SET_WEBHOOK = object()
 
 # Inline buttons must do something; a button with none of these is rejected by Telegram.
 _INLINE_BUTTON_ACTIONS = _words(
@@ -448,6 +472,41 @@ def _client_gone(request: web.Request) -> bool:
     return transport is None or transport.is_closing()
 
 
+def _webhook_target(url: str) -> str:
+    """The address to POST to for a setWebhook ``url``, or the 400 Telegram answers."""
+    target = url if "://" in url else f"https://{url}"  # Telegram assumes https
+    parts = urlsplit(target)
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if parts.scheme not in ("http", "https") or not parts.hostname or port == -1:
+        raise _bad_request("invalid webhook URL specified")
+    if parts.hostname.lower() in _LOCAL_HOSTS:
+        return target
+    if parts.scheme != "https":
+        raise _bad_request("bad webhook: An HTTPS URL must be provided for webhook")
+    if (port or 443) not in _WEBHOOK_PORTS:
+        raise _bad_request("bad webhook: Webhook can be set up only on ports 80, 88, 443 or 8443")
+    return target
+
+
+async def _post_json(
+    session: aiohttp.ClientSession, url: str, body: Mapping[str, Any], secret: str | None
+) -> int:
+    """POST ``body`` as Telegram posts an update; the HTTP status, or 0 when it got none."""
+    headers = {"Content-Type": "application/json"}
+    if secret is not None:
+        headers[SECRET_TOKEN_HEADER] = secret
+    data = json.dumps(body, ensure_ascii=False).encode()
+    try:
+        async with session.post(url, data=data, headers=headers, allow_redirects=False) as answer:
+            await answer.read()
+            return answer.status
+    except (aiohttp.ClientError, TimeoutError, OSError):
+        return 0
+
+
 def _normalise_markup(markup: JSONDict | None) -> JSONDict | None:
     # An empty inline keyboard is how a bot removes buttons; store it as "no markup".
     if markup is not None and markup.get("inline_keyboard") == []:
@@ -503,6 +562,14 @@ class FakeBotApi:
         self._rate_methods: frozenset[str] = frozenset()
         self._rate_window: deque[float] = deque()
 
+        # setWebhook: while webhook_url is set, getUpdates is refused and updates are POSTed.
+        self.webhook_url: str | None = None  # as given to setWebhook
+        self.webhook_secret: str | None = None
+        self.webhook_allowed_updates: list[str] | None = None  # as given; None: not given
+        self.webhook_statuses: list[int] = []  # HTTP status of each delivery; 0: no connection
+        self._webhook_target: str | None = None  # webhook_url with its scheme
+        self._webhook_task: asyncio.Task[None] | None = None
+
         # Futures woken on every state change; long polls and wait_* helpers sleep on them.
         self._waiters: set[asyncio.Future[None]] = set()
         self._current_poll: object | None = None
@@ -513,7 +580,9 @@ class FakeBotApi:
         self._methods: dict[str, tuple[str, Callable[[JSONDict], Any]]] = {}
         for name, handler in (
             ("getMe", self._get_me),
+            ("setWebhook", self._set_webhook),
             ("deleteWebhook", self._delete_webhook),
+            ("getWebhookInfo", self._get_webhook_info),
             ("sendMessage", self._send_message),
             ("editMessageText", self._edit_message_text),
             ("editMessageCaption", self._edit_message_caption),
@@ -561,15 +630,23 @@ class FakeBotApi:
         self._closing = False
         self._runner = runner
         self._port = int(runner.addresses[0][1])
+        if self.webhook_url is not None:  # started again with a webhook still set
+            self._start_webhook_delivery()
 
     async def stop(self) -> None:
-        """Wake every pending long poll, then close the socket and all connections."""
+        """Wake every pending long poll, end webhook delivery, close the socket and connections."""
         runner, self._runner = self._runner, None
-        if runner is None:
+        task, self._webhook_task = self._webhook_task, None
+        if runner is None and task is None:
             return
         self._closing = True
         self._wake()
-        await runner.cleanup()
+        if task is not None:
+            task.cancel()  # its ClientSession closes on the way out
+            await asyncio.wait([task])
+            self._reap_webhook_task(task)
+        if runner is not None:
+            await runner.cleanup()
 
     async def __aenter__(self) -> FakeBotApi:
         await self.start()
@@ -759,6 +836,27 @@ class FakeBotApi:
         )
         return self.messages(chat_id, include_deleted=True)[count - 1]
 
+    async def wait_for_webhook(self, count: int = 1, seconds: float = 10.0) -> list[int]:
+        """The statuses of the first ``count`` webhook deliveries, waiting for them if needed."""
+        await self.wait_until(
+            lambda: len(self.webhook_statuses) >= count,
+            seconds=seconds,
+            what=f"{count} webhook deliveries (so far {self.webhook_statuses})",
+        )
+        return self.webhook_statuses[:count]
+
+    async def post_webhook(self, body: JSONDict, secret: str | None) -> int:
+        """POST ``body`` to the webhook with ``secret`` as its secret token (None: no header).
+
+        For forged requests (a wrong secret, a strange body): the HTTP status is returned (0 when
+        there was no answer) and is not a delivery: the queue and webhook_statuses stay as they are.
+        """
+        if self._webhook_target is None:
+            raise RuntimeError("post_webhook needs a webhook: call setWebhook first")
+        timeout = aiohttp.ClientTimeout(total=WEBHOOK_TIMEOUT)
+        async with aiohttp.ClientSession(timeout=timeout) as session:
+            return await _post_json(session, self._webhook_target, body, secret)
+
     # ------------------------------------------------------------------ failure injection
 
     def fail_next(
@@ -838,6 +936,45 @@ class FakeBotApi:
         self.injected.append(update)
         self._wake()
         return update_id
+
+    def _clear_webhook(self) -> None:
+        self.webhook_url = self.webhook_secret = self.webhook_allowed_updates = None
+        self._webhook_target = None
+
+    def _start_webhook_delivery(self) -> None:
+        task = self._webhook_task
+        if task is not None and not task.done():
+            return
+        if task is not None:
+            self._reap_webhook_task(task)
+        self._webhook_task = asyncio.get_running_loop().create_task(
+            self._deliver_webhooks(), name="FakeBotApi webhook delivery"
+        )
+
+    def _reap_webhook_task(self, task: asyncio.Task[None]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            self.internal_errors.append(f"webhook delivery: {task.exception()!r}")
+
+    async def _deliver_webhooks(self) -> None:
+        """POST pending updates to the webhook, oldest first, one at a time, until stop()."""
+        timeout = aiohttp.ClientTimeout(total=WEBHOOK_TIMEOUT)
+        async with aiohttp.ClientSession(timeout=timeout) as session:
+            while True:
+                target = self._webhook_target
+                pending = self._deliverable() if target is not None else []
+                if target is None or not pending:
+                    await self._wait_for_change(1.0)
+                    continue
+                update = pending[0]
+                status = await _post_json(session, target, update, self.webhook_secret)
+                self.webhook_statuses.append(status)
+                delivered = 200 <= status <= 299  # Telegram takes any 2xx as delivered
+                if delivered:
+                    update_id = update["update_id"]
+                    self._updates = [u for u in self._updates if u["update_id"] != update_id]
+                self._wake()
+                if not delivered:
+                    await asyncio.sleep(WEBHOOK_RETRY_DELAY)
 
     def _new_message_id(self, chat_id: int) -> int:
         # One counter per chat, shared by the user's and the bot's messages, like Telegram.
@@ -1059,11 +1196,48 @@ class FakeBotApi:
         }
 
     def _delete_webhook(self, params: JSONDict) -> bool:
+        self._clear_webhook()
         if params.get("drop_pending_updates") is True:
             self._updates.clear()
         return True
 
+    def _set_webhook(self, params: JSONDict) -> bool:
+        # Telegram's order: a waiting long poll is ended and the old webhook dropped (and the queue
+        # if asked) before the new one is checked, so a refused setWebhook leaves no webhook.
+        url = str(params.get("url") or "")
+        if url and self._current_poll is not None:
+            self._current_poll = _ENDED_BY_SET_WEBHOOK
+        self._delete_webhook(params)
+        if not url:
+            return True  # an empty url removes the webhook
+        target = _webhook_target(url)
+        secret = str(params.get("secret_token") or "")
+        if len(secret) > MAX_SECRET_TOKEN_LENGTH:
+            raise _bad_request("secret token is too long")
+        if not _SECRET_TOKEN_RE.fullmatch(secret):
+            raise _bad_request("secret token contains unallowed characters")
+        allowed = params.get("allowed_updates")
+        if allowed is not None:
+            if not isinstance(allowed, list):
+                raise _bad_request("can't parse allowed updates JSON object")
+            # Shared with getUpdates: Telegram remembers the last list, [] meaning "all".
+            self._allowed_updates = [str(kind) for kind in allowed]
+        self.webhook_url, self._webhook_target = url, target
+        self.webhook_secret = secret or None
+        self.webhook_allowed_updates = None if allowed is None else list(self._allowed_updates)
+        self._start_webhook_delivery()
+        return True
+
+    def _get_webhook_info(self, params: JSONDict) -> JSONDict:
+        return {
+            "url": self.webhook_url or "",
+            "has_custom_certificate": False,
+            "pending_update_count": len(self._deliverable()),
+        }
+
     async def _get_updates(self, params: JSONDict, request: web.Request) -> list[JSONDict]:
+        if self.webhook_url is not None:
+            raise _ApiFailure(409, WEBHOOK_ACTIVE)
         offset = params.get("offset")
         limit = params.get("limit", 100)
         timeout = params.get("timeout", 0)
@@ -1090,12 +1264,15 @@ class FakeBotApi:
                     break
                 await self._wait_for_change(remaining)
             if self._current_poll is not me and not self._closing:
+                ended_by_set_webhook = self._current_poll is _ENDED_BY_SET_WEBHOOK
                 # A client that cancelled its poll (PTB's Updater.stop) closes the socket just
                 # before its next call; give that close a moment to arrive before crying 409.
                 if not _client_gone(request):
                     await asyncio.sleep(0.05)
                 if _client_gone(request):
                     return []
+                if ended_by_set_webhook:
+                    raise _ApiFailure(409, TERMINATED_BY_SET_WEBHOOK)
                 self.stats.conflicts += 1
                 raise _ApiFailure(409, CONFLICT)
         finally:

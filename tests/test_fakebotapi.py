@@ -8,11 +8,15 @@ import socket
 import struct
 import time
 import zlib
-from collections.abc import AsyncIterator
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
 
 import aiohttp
 import pytest
 import pytest_asyncio
+from aiohttp import web
 from telegram import (
     Bot,
     BotCommand,
@@ -36,6 +40,8 @@ pytestmark = pytest.mark.asyncio
 TOKEN = "123456:TEST-token_for-the-fake"
 ALICE = TgUser(id=1001, first_name="Lan", last_name="Nguyễn", username="lan_ng")
 BOB = TgUser(id=1002, first_name="Minh")
+SECRET = "s3cret_Token-42"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 
 @pytest.fixture(autouse=True)
@@ -57,6 +63,82 @@ async def api() -> AsyncIterator[FakeBotApi]:
 async def bot(api: FakeBotApi) -> AsyncIterator[Bot]:
     async with Bot(TOKEN, base_url=api.api_base_url, base_file_url=api.file_base_url) as tg_bot:
         yield tg_bot
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One POST the webhook receiver got."""
+
+    secret: str | None  # the X-Telegram-Bot-Api-Secret-Token header
+    content_type: str
+    body: dict[str, Any]
+    at: float  # time.monotonic() on arrival
+
+
+class Receiver:
+    """A bot's webhook endpoint in miniature, on 127.0.0.1.
+
+    Records every POST, then waits for ``gate`` (cleared: the request is held), then answers 403
+    if ``secret`` is set and the request's differs, else the next of ``statuses`` (200 when none
+    are left). ``on_update`` gets each accepted body.
+    """
+
+    def __init__(self) -> None:
+        self.url = ""
+        self.hits: list[Hit] = []
+        self.statuses: deque[int] = deque()
+        self.secret: str | None = None
+        self.on_update: Callable[[dict[str, Any]], Awaitable[None]] | None = None
+        self.gate = asyncio.Event()
+        self.gate.set()
+        self.in_flight = 0
+        self.max_in_flight = 0
+
+    async def handle(self, request: web.Request) -> web.Response:
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            hit = Hit(
+                request.headers.get(SECRET_HEADER),
+                request.content_type,
+                await request.json(),
+                time.monotonic(),
+            )
+            self.hits.append(hit)
+            await self.gate.wait()
+            if self.secret is not None and hit.secret != self.secret:
+                return web.Response(status=403)
+            status = self.statuses.popleft() if self.statuses else 200
+            if status == 200 and self.on_update is not None:
+                await self.on_update(hit.body)
+            return web.Response(status=status)
+        finally:
+            self.in_flight -= 1
+
+
+@pytest_asyncio.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    hook = Receiver()
+    app = web.Application()
+    app.router.add_post("/hook", hook.handle)
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        hook.url = f"http://127.0.0.1:{runner.addresses[0][1]}/hook"
+        yield hook
+    finally:
+        hook.gate.set()  # a held request finishes before the server goes
+        await runner.cleanup()
+
+
+async def eventually(predicate: Callable[[], bool], seconds: float = 3.0) -> None:
+    """Poll ``predicate`` (for state outside the fake, which wait_until would not notice)."""
+    deadline = time.monotonic() + seconds
+    while not predicate():
+        assert time.monotonic() < deadline, f"waited {seconds}s for {predicate}"
+        await asyncio.sleep(0.01)
 
 
 def keyboard(*rows: list[tuple[str, str]]) -> InlineKeyboardMarkup:
@@ -437,3 +519,265 @@ async def test_stop_ends_long_polls_and_leaves_nothing_behind() -> None:
     assert asyncio.all_tasks() == before
     with socket.socket() as probe, pytest.raises(ConnectionRefusedError):
         probe.connect(("127.0.0.1", port))
+
+
+async def test_webhook_delivers_queued_then_new_updates_in_order_one_at_a_time(
+    api: FakeBotApi, bot: Bot, receiver: Receiver
+) -> None:
+    sent = await bot.send_message(ALICE.id, "Tham gia?", reply_markup=keyboard([("Có", "join")]))
+    queued = api.inject_message(ALICE, "trước webhook")
+    receiver.gate.clear()
+    assert await bot.set_webhook(receiver.url, secret_token=SECRET) is True
+    assert (api.webhook_url, api.webhook_secret, api.webhook_allowed_updates) == (
+        receiver.url,
+        SECRET,
+        None,
+    )
+    later = [api.inject_callback(ALICE, sent.message_id, "join"), api.inject_message(BOB, "/start")]
+    await eventually(lambda: len(receiver.hits) == 1)
+    await asyncio.sleep(0.3)  # the first is held: nothing else is posted meanwhile
+    assert len(receiver.hits) == 1 and api.webhook_statuses == []
+    receiver.gate.set()
+
+    assert await api.wait_for_webhook(3) == [200, 200, 200]
+    assert [hit.body["update_id"] for hit in receiver.hits] == [queued, *later]
+    assert receiver.max_in_flight == 1
+    assert {(hit.secret, hit.content_type) for hit in receiver.hits} == {
+        (SECRET, "application/json")
+    }
+    assert api.pending_updates == []
+    # The bodies are the updates getUpdates would have served, and PTB reads them.
+    first, press, start = (Update.de_json(hit.body, bot) for hit in receiver.hits)
+    assert first.message is not None and first.message.text == "trước webhook"
+    assert press.callback_query is not None and press.callback_query.data == "join"
+    assert isinstance(press.callback_query.message, Message)
+    assert press.callback_query.message.message_id == sent.message_id
+    assert start.message is not None and start.message.from_user is not None
+    assert start.message.from_user.id == BOB.id
+
+    api.resend(queued)  # served again, through the webhook
+    assert await api.wait_for_webhook(4) == [200] * 4
+    assert receiver.hits[3].body == receiver.hits[0].body
+
+
+async def test_webhook_without_secret_info_and_allowed_updates(
+    api: FakeBotApi, bot: Bot, receiver: Receiver
+) -> None:
+    sent = await bot.send_message(ALICE.id, "Chọn", reply_markup=keyboard([("A", "a")]))
+    api.inject_message(ALICE, "không đăng ký loại này")
+    press = api.inject_callback(ALICE, sent.message_id, "a")
+    async with aiohttp.ClientSession() as http:
+
+        async def webhook_info() -> dict[str, Any]:
+            async with http.post(f"{api.api_base_url}{TOKEN}/getWebhookInfo") as response:
+                assert response.status == 200
+                return dict((await response.json())["result"])
+
+        assert await webhook_info() == {
+            "url": "",
+            "has_custom_certificate": False,
+            "pending_update_count": 2,
+        }
+        assert await bot.set_webhook(receiver.url, allowed_updates=["callback_query"])
+        assert (api.webhook_url, api.webhook_secret) == (receiver.url, None)
+        assert api.webhook_allowed_updates == ["callback_query"]
+        assert await api.wait_for_webhook(1) == [200]
+        await asyncio.sleep(0.3)  # the message is not of an allowed kind: never posted
+        assert [(hit.secret, hit.body["update_id"]) for hit in receiver.hits] == [(None, press)]
+        assert await webhook_info() == {
+            "url": receiver.url,
+            "has_custom_certificate": False,
+            "pending_update_count": 0,
+        }
+    info = await bot.get_webhook_info()
+    assert (info.url, info.has_custom_certificate, info.pending_update_count) == (
+        receiver.url,
+        False,
+        0,
+    )
+
+
+async def test_webhook_retries_until_answered_with_200(
+    api: FakeBotApi, bot: Bot, receiver: Receiver
+) -> None:
+    first = api.inject_message(ALICE, "một")
+    with socket.socket() as dead:
+        dead.bind(("127.0.0.1", 0))  # bound but not listening: connections are refused
+        started = time.monotonic()
+        assert await bot.set_webhook(f"http://127.0.0.1:{dead.getsockname()[1]}/hook")
+        assert await api.wait_for_webhook(2) == [0, 0]
+        assert time.monotonic() - started >= 0.15  # a pause between attempts, no busy loop
+    assert [update["update_id"] for update in api.pending_updates] == [first]
+    assert (await bot.get_webhook_info()).pending_update_count == 1
+
+    receiver.statuses.extend([500, 503])
+    assert await bot.set_webhook(receiver.url)
+    second = api.inject_message(ALICE, "hai")
+    await api.wait_until(lambda: api.webhook_statuses[-4:] == [500, 503, 200, 200])
+    # The first update until it got its 200, only then the second.
+    assert [hit.body["update_id"] for hit in receiver.hits] == [first, first, first, second]
+    assert receiver.hits[1].at - receiver.hits[0].at >= 0.15
+    assert receiver.hits[2].at - receiver.hits[1].at >= 0.15
+    assert api.pending_updates == []
+
+
+async def test_get_updates_refused_while_webhook_set(
+    api: FakeBotApi, bot: Bot, receiver: Receiver
+) -> None:
+    poll = asyncio.create_task(bot.get_updates(timeout=5))
+    await api.wait_until(lambda: len(api.calls_to("getUpdates")) == 1)  # the poll is waiting
+    assert await bot.set_webhook(receiver.url)
+    with pytest.raises(Conflict, match="terminated by setWebhook request"):
+        await poll
+    with pytest.raises(Conflict, match="can't use getUpdates method while webhook is active"):
+        await bot.get_updates()
+    update_id = api.inject_message(ALICE, "tin")
+    with pytest.raises(Conflict, match="use deleteWebhook to delete the webhook first"):
+        await bot.get_updates(timeout=1)
+    assert await api.wait_for_webhook(1) == [200]
+    assert receiver.hits[0].body["update_id"] == update_id
+    assert [call.error.status for call in api.calls_to("getUpdates") if call.error] == [409] * 3
+    assert api.stats.conflicts == 0  # those count getUpdates racing getUpdates
+
+
+async def test_delete_webhook_returns_to_polling(
+    api: FakeBotApi, bot: Bot, receiver: Receiver
+) -> None:
+    receiver.statuses.append(500)
+    receiver.gate.clear()
+    assert await bot.set_webhook(receiver.url, secret_token=SECRET)
+    first = api.inject_message(ALICE, "một")
+    await eventually(lambda: len(receiver.hits) == 1)  # a delivery in flight
+    assert await bot.delete_webhook()
+    assert (api.webhook_url, api.webhook_secret, api.webhook_allowed_updates) == (None,) * 3
+    receiver.gate.set()
+    assert await api.wait_for_webhook(1) == [500]
+    second = api.inject_message(ALICE, "hai")
+    await asyncio.sleep(0.5)  # well past the retry delay: nothing more is posted
+    assert len(receiver.hits) == 1 and api.webhook_statuses == [500]
+    assert [update.update_id for update in await bot.get_updates()] == [first, second]
+    assert (await bot.get_webhook_info()).url == ""
+
+    # drop_pending_updates empties the queue, in setWebhook as in deleteWebhook.
+    assert await bot.set_webhook(receiver.url, drop_pending_updates=True)
+    assert api.pending_updates == []
+    third = api.inject_message(ALICE, "ba")
+    assert await api.wait_for_webhook(2) == [500, 200]
+    assert receiver.hits[1].body["update_id"] == third
+    api.inject_message(ALICE, "bốn")
+    assert await bot.delete_webhook(drop_pending_updates=True)
+    assert api.pending_updates == []
+    assert await bot.get_updates(timeout=0) == ()
+
+
+async def test_set_webhook_refusals(api: FakeBotApi, bot: Bot, receiver: Receiver) -> None:
+    for secret in ("bad token", "a+b/c=", "bí_mật", "a.b"):
+        with pytest.raises(BadRequest, match=r"(?i)secret token contains unallowed characters"):
+            await bot.set_webhook(receiver.url, secret_token=secret)
+    with pytest.raises(BadRequest, match=r"(?i)secret token is too long"):
+        await bot.set_webhook(receiver.url, secret_token="a" * 257)
+    assert api.webhook_url is None
+
+    for url, refusal in (
+        ("http://example.com/hook", "HTTPS URL must be provided for webhook"),
+        ("https://example.com:8080/hook", "only on ports 80, 88, 443 or 8443"),
+        ("ftp://127.0.0.1/hook", "invalid webhook URL specified"),
+        ("https://", "invalid webhook URL specified"),
+    ):
+        with pytest.raises(BadRequest, match=f"(?i){refusal}"):
+            await bot.set_webhook(url)
+    assert api.webhook_url is None
+
+    longest = "Az09_-" * 42 + "abcd"
+    assert await bot.set_webhook(receiver.url, secret_token=longest)
+    assert api.webhook_secret == longest
+    # As in Telegram, the old webhook is dropped before the new one is checked.
+    with pytest.raises(BadRequest, match=r"(?i)unallowed characters"):
+        await bot.set_webhook(receiver.url, secret_token="bad token")
+    assert (api.webhook_url, api.webhook_secret) == (None, None)
+    assert await bot.get_updates() == ()  # polling works again
+    # Plain http is accepted for the local hosts, on any port.
+    local = receiver.url.replace("127.0.0.1", "localhost")
+    assert await bot.set_webhook(local)
+    api.inject_message(ALICE, "qua localhost")
+    assert await api.wait_for_webhook(1) == [200]
+    # An empty url removes the webhook.
+    assert await bot.set_webhook("")
+    assert api.webhook_url is None and (await bot.get_webhook_info()).url == ""
+
+
+async def test_post_webhook_sends_any_body_with_any_secret(
+    api: FakeBotApi, bot: Bot, receiver: Receiver
+) -> None:
+    body: dict[str, Any] = {"update_id": 424242, "message": {"text": "giả mạo"}}
+    with pytest.raises(RuntimeError, match="setWebhook"):
+        await api.post_webhook(body, SECRET)
+    receiver.secret = SECRET
+    assert await bot.set_webhook(receiver.url, secret_token=SECRET)
+    assert await api.post_webhook(body, "wrong-secret") == 403
+    assert await api.post_webhook(body, None) == 403
+    assert await api.post_webhook(body, SECRET) == 200
+    receiver.statuses.append(500)
+    assert await api.post_webhook(body, SECRET) == 500
+    assert [(hit.secret, hit.body) for hit in receiver.hits] == [
+        ("wrong-secret", body),
+        (None, body),
+        (SECRET, body),
+        (SECRET, body),
+    ]
+    assert api.webhook_statuses == []  # not deliveries
+    update_id = api.inject_message(ALICE, "thật")
+    assert await api.wait_for_webhook(1) == [200]
+    assert (receiver.hits[-1].secret, receiver.hits[-1].body["update_id"]) == (SECRET, update_id)
+
+
+async def test_real_application_fed_by_webhook(api: FakeBotApi, receiver: Receiver) -> None:
+    async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.effective_message is not None
+        await update.effective_message.reply_text(f"Xin chào! args={context.args}")
+
+    app = (
+        Application.builder()
+        .token(TOKEN)
+        .base_url(api.api_base_url)
+        .base_file_url(api.file_base_url)
+        .updater(None)
+        .build()
+    )
+    app.add_handler(CommandHandler("start", start))
+
+    async def enqueue(body: dict[str, Any]) -> None:
+        await app.update_queue.put(Update.de_json(body, app.bot))
+
+    receiver.on_update = enqueue
+    receiver.secret = SECRET
+    async with app:
+        await app.start()
+        try:
+            assert await app.bot.set_webhook(receiver.url, secret_token=SECRET)
+            api.inject_message(ALICE, "/start u_abc")
+            reply = await api.wait_for_message(ALICE.id)
+            assert reply.text == "Xin chào! args=['u_abc']"
+            assert await api.wait_for_webhook(1) == [200]
+            assert api.pending_updates == []
+        finally:
+            await app.stop()
+
+
+async def test_stop_ends_webhook_delivery_and_leaves_nothing_behind(receiver: Receiver) -> None:
+    before = asyncio.all_tasks()
+    api = FakeBotApi(TOKEN)
+    await api.start()
+    async with Bot(TOKEN, base_url=api.api_base_url) as tg_bot:
+        receiver.gate.clear()
+        assert await tg_bot.set_webhook(receiver.url)
+        api.inject_message(ALICE, "tin")
+        await eventually(lambda: len(receiver.hits) == 1)  # a delivery in flight
+    started = time.monotonic()
+    await api.stop()
+    assert time.monotonic() - started < 1.0
+    await api.stop()  # idempotent
+    assert api.webhook_statuses == []  # cancelled, not answered
+    receiver.gate.set()
+    await eventually(lambda: asyncio.all_tasks() == before)
+    assert api.internal_errors == []

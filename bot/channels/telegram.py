@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager, suppress
+from datetime import UTC, datetime
 from typing import Any
 
+from aiohttp import web
 from telegram import (
     BotCommand,
     BotCommandScopeChat,
@@ -47,6 +50,7 @@ from storage import seen
 log = logging.getLogger(__name__)
 
 NAME = "telegram"
+WEBHOOK_PATH = "/telegram/webhook"
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 CONCURRENT_UPDATES = 64  # people served at once; one person's updates still go one by one
 
@@ -240,9 +244,12 @@ class TelegramChannel:
 
     name = NAME
 
-    def __init__(self, deps: Deps) -> None:
+    def __init__(self, deps: Deps, web_server: Any = None) -> None:
         settings = deps.settings
         self.deps = deps
+        self.web = web_server
+        self.webhook = settings.telegram_mode == "webhook"
+        self.last_contact: datetime | None = None
         self.app: Application = (  # type: ignore[type-arg]
             ApplicationBuilder()
             .token(settings.token)
@@ -269,8 +276,22 @@ class TelegramChannel:
             raise ChannelUnavailable(NAME, refused=True, kind="InvalidToken") from None
         except TelegramError as exc:
             raise ChannelUnavailable(NAME, refused=False, kind=type(exc).__name__) from None
+        self._contact()
+        if self.webhook:
+            self.web.add_post(WEBHOOK_PATH, self._on_webhook)
 
     async def start(self) -> None:
+        if self.webhook:
+            settings = self.deps.settings
+            assert settings.telegram_webhook_secret is not None
+            await self.app.bot.set_webhook(
+                f"{settings.public_base_url}{WEBHOOK_PATH}",
+                secret_token=settings.telegram_webhook_secret.get_secret_value(),
+                allowed_updates=ALLOWED_UPDATES,
+            )
+            await self.app.start()
+            log.info("telegram: bot @%s on its webhook", self.app.bot.username)
+            return
         assert self.app.updater is not None
         await self.app.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
         await self.app.start()
@@ -281,6 +302,35 @@ class TelegramChannel:
             await self.app.updater.stop()
         if self.app.running:
             await self.app.stop()
+
+    def health(self) -> dict[str, Any]:
+        receiving = self.app.running and (
+            self.webhook or (self.app.updater is not None and self.app.updater.running)
+        )
+        return {
+            "ok": bool(receiving),
+            "mode": "webhook" if self.webhook else "polling",
+            "last_contact": self.last_contact.isoformat() if self.last_contact else None,
+        }
+
+    def _contact(self) -> None:
+        self.last_contact = datetime.now(UTC)
+
+    async def _on_webhook(self, request: web.Request) -> web.Response:
+        """Telegram's delivery: the secret header checked in constant time, then queued."""
+        secret = self.deps.settings.telegram_webhook_secret
+        assert secret is not None
+        given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
+        if not hmac.compare_digest(given.encode(), secret.get_secret_value().encode()):
+            return web.Response(status=403)
+        try:
+            update = Update.de_json(await request.json(), self.app.bot)
+        except (ValueError, TypeError, KeyError):
+            return web.Response(status=400)
+        if update is not None:
+            self._contact()
+            await self.app.update_queue.put(update)  # handled after the answer
+        return web.Response(status=200)
 
     async def close(self) -> None:
         await self.app.shutdown()
@@ -294,6 +344,7 @@ class TelegramChannel:
         chat, user = update.effective_chat, update.effective_user
         if found is None or chat is None or user is None:
             return
+        self._contact()
         deps = self.deps
         if not await seen.first_time(deps.db, NAME, str(update.update_id), deps.clock):
             return  # served again after a crash kept it from being confirmed: done already

@@ -13,6 +13,7 @@ import hmac
 import logging
 import unicodedata
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -48,9 +49,11 @@ class ZaloApi:
     def __init__(self, base_url: str, token: str, client: httpx.AsyncClient) -> None:
         self._base = f"{base_url}{token}/"  # holds the token: never log it
         self.client = client
+        self.last_answer: datetime | None = None
 
     async def call(self, method: str, payload: dict[str, Any] | None = None, **kw: Any) -> Any:
         response = await self.client.post(self._base + method, json=payload or {}, **kw)
+        self.last_answer = datetime.now(UTC)  # Zalo answered, whatever it said
         try:
             body = response.json()
         except ValueError:
@@ -177,6 +180,15 @@ class ZaloChannel:
 
     async def close(self) -> None:
         await self.client.aclose()
+
+    def health(self) -> dict[str, Any]:
+        receiving = self.webhook or (self._poller is not None and not self._poller.done())
+        last = self.api.last_answer
+        return {
+            "ok": bool(receiving),
+            "mode": "webhook" if self.webhook else "polling",
+            "last_contact": last.isoformat() if last else None,
+        }
 
     # --- in ----------------------------------------------------------------------------------
 
