@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "try":
             return _try()
         storage_settings = load_settings(StorageSettings)
-        logs.configure(storage_settings.log_level)
+        logs.configure(storage_settings.log_level, style=storage_settings.log_format)
         if args.command == "import-units":
             return _import_units(storage_settings, args.file)
         if args.command == "export-units":
@@ -94,7 +94,7 @@ def _run() -> int:
     # Opt in to PTB's coming behaviour (RetryAfter.retry_after as a timedelta) and its warning.
     os.environ.setdefault("PTB_TIMEDELTA", "1")
     settings = load_settings(Settings)
-    logs.configure(settings.log_level, settings.secrets)
+    logs.configure(settings.log_level, settings.secrets, settings.log_format)
     from bot.app import Runtime
 
     print(texts.STARTING, file=sys.stderr)

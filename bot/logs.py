@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+from datetime import UTC, datetime
 
 REDACTED = "[đã ẩn]"
 
@@ -43,8 +45,37 @@ class RedactSecrets(logging.Filter):
         return True
 
 
-def configure(level: str, secrets: list[str] | None = None) -> None:
+class OneLine(logging.Formatter):
+    """One line per event: `key=value` pairs, or one JSON object (LOG_FORMAT=json), for
+    journald and log collectors; a traceback, if any, is folded into the same line."""
+
+    def __init__(self, style: str) -> None:
+        super().__init__()
+        self.json = style == "json"
+
+    def format(self, record: logging.LogRecord) -> str:
+        fields = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="seconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            fields["exc"] = record.exc_text
+        if self.json:
+            return json.dumps(fields, ensure_ascii=False)
+        return " ".join(
+            f"{key}={json.dumps(value, ensure_ascii=False)}" for key, value in fields.items()
+        )
+
+
+def configure(level: str, secrets: list[str] | None = None, style: str = "text") -> None:
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=level)
+    if style in ("json", "kv"):
+        for handler in logging.getLogger().handlers:
+            handler.setFormatter(OneLine(style))
     quiet_loggers()
     if secrets:
         redact = RedactSecrets(secrets)

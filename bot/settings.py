@@ -31,6 +31,7 @@ class StorageSettings(BaseSettings):
     database_path: Path = Path("data/motcongmot.db")
     timezone: str = "Asia/Ho_Chi_Minh"
     log_level: str = "INFO"
+    log_format: Literal["text", "kv", "json"] = "text"  # kv, json: one line per event
 
     @field_validator("timezone")
     @classmethod

@@ -295,6 +295,7 @@ _CONFIG_FIELDS = {
     "link_secret": "LINK_SECRET",
     "reminders_file": "REMINDERS_FILE",
     "log_level": "LOG_LEVEL",
+    "log_format": "LOG_FORMAT",
     "zalo_bot_token": "ZALO_BOT_TOKEN",
     "zalo_api_base_url": "ZALO_API_BASE_URL",
     "zalo_mode": "ZALO_MODE",

@@ -196,3 +196,35 @@ def test_the_log_filter_hides_every_configured_secret() -> None:
     printed = stream.getvalue()
     assert "SECRET" not in printed
     assert printed.count(REDACTED) == 5  # the URL, and both secrets in the line and the message
+
+
+@pytest.mark.parametrize("style", ["kv", "json"])
+def test_log_lines_are_one_line_per_event(style: str) -> None:
+    import io
+    import json
+    import logging
+
+    from bot.logs import OneLine
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(OneLine(style))
+    logger = logging.getLogger("motcongmot.test")
+    logger.addHandler(handler)
+    try:
+        logger.warning("zalo: getUpdates failed (%s); retrying in %.0f s", "ConnectError", 4)
+        try:
+            raise ValueError("boom")
+        except ValueError:
+            logger.exception("error while handling update %s", 42)
+    finally:
+        logger.removeHandler(handler)
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 2  # the traceback is folded into its event's line
+    if style == "json":
+        first, second = (json.loads(line) for line in lines)
+        assert first["level"] == "WARNING" and "retrying in 4 s" in first["msg"]
+        assert "ValueError: boom" in second["exc"]
+    else:
+        assert lines[0].startswith("time=") and 'level="WARNING"' in lines[0]
+        assert "ValueError: boom" in lines[1]

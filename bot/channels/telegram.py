@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
+import secrets
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
@@ -216,6 +217,12 @@ class Outbox:
             await self.query.answer(text, show_alert=alert)
 
 
+def _polling_trouble(exc: TelegramError) -> None:
+    """A lost connection while polling: one WARNING line (PTB retries with its own backoff),
+    not an ERROR with a traceback on every poll."""
+    log.warning("telegram: polling failed (%s); retrying", type(exc).__name__)
+
+
 def incoming(update: Update, bot_username: str) -> Incoming | None:
     """What a person did, in the core's words; None for what the bot does not take."""
     if update.callback_query is not None:
@@ -293,7 +300,9 @@ class TelegramChannel:
             log.info("telegram: bot @%s on its webhook", self.app.bot.username)
             return
         assert self.app.updater is not None
-        await self.app.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
+        await self.app.updater.start_polling(
+            allowed_updates=ALLOWED_UPDATES, error_callback=_polling_trouble
+        )
         await self.app.start()
         log.info("telegram: bot @%s polling", self.app.bot.username)
 
@@ -355,11 +364,13 @@ class TelegramChannel:
             await out.toast()
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        # Only the update id and the error type: updates carry names and phone numbers.
+        # Only the update id, a short error id and the error type: updates carry names and
+        # phone numbers.
         update_id = update.update_id if isinstance(update, Update) else None
         log.error(
-            "error while handling update %s: %s",
+            "error while handling update %s (error id %s): %s",
             update_id,
+            secrets.token_hex(3),
             type(context.error).__name__,
             exc_info=context.error,
         )
