@@ -21,10 +21,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from telegram.ext import AIORateLimiter, ExtBot  # noqa: E402
+from telegram.ext import ExtBot  # noqa: E402
 
+from bot.channels import telegram  # noqa: E402
 from scheduler.fanout import FanoutPolicy, Pacer, deliver  # noqa: E402
-from scheduler.jobs import TelegramTransport  # noqa: E402
 from storage import reminders  # noqa: E402
 from storage.clock import SystemClock, to_db  # noqa: E402
 from storage.db import Database  # noqa: E402
@@ -56,12 +56,21 @@ async def seed(db: Database, leaders: int) -> None:
         )
 
 
+class BotTransport:
+    """The production delivery of one reminder through Telegram (bot.channels.telegram)."""
+
+    def __init__(self, bot: ExtBot[None]) -> None:
+        self.bot = bot
+
+    async def send(self, channel: str, user_ref: str, text: str) -> tuple[object, float]:
+        return await telegram.deliver(self.bot, user_ref, text)
+
+
 def make_bot(api: FakeBotApi) -> ExtBot[None]:
     return ExtBot(
         TOKEN,
         base_url=api.api_base_url,
         base_file_url=api.file_base_url,
-        rate_limiter=AIORateLimiter(max_retries=2),
     )
 
 
@@ -81,7 +90,7 @@ async def ledger_run(leaders: int, per_second: float, workdir: Path) -> dict[str
                 policy = FanoutPolicy(per_second=per_second)
                 started = time.perf_counter()
                 counts = await deliver(
-                    db, "bench", TelegramTransport(bot), clock, policy, pacer=Pacer(policy)
+                    db, "bench", BotTransport(bot), clock, policy, pacer=Pacer(policy)
                 )
                 elapsed = time.perf_counter() - started
         sends = [c.params["chat_id"] for c in api.calls_to("sendMessage") if c.ok]
@@ -106,14 +115,14 @@ async def baseline_run(messages: int, per_second: float) -> dict[str, float]:
     try:
         bot = make_bot(api)
         async with bot:
-            transport = TelegramTransport(bot)
+            transport = BotTransport(bot)
             pacer = Pacer(FanoutPolicy(per_second=per_second))
             gate = asyncio.Semaphore(FanoutPolicy().concurrency)
 
             async def one(i: int) -> None:
                 async with gate:
                     await pacer.wait_turn(str(i))
-                    await transport.send(str(FIRST_USER + i), "baseline")
+                    await transport.send("telegram", str(FIRST_USER + i), "baseline")
 
             started = time.perf_counter()
             await asyncio.gather(*(one(i) for i in range(messages)))

@@ -13,6 +13,7 @@ from typing import Any
 
 from aiohttp import web
 from telegram import (
+    Bot,
     BotCommand,
     BotCommandScopeChat,
     InlineKeyboardButton,
@@ -405,22 +406,26 @@ class TelegramChannel:
                 )
 
     async def deliver(self, user_ref: str, text: str) -> tuple[Outcome, float]:
-        """One reminder: what became of it, and how long to wait before a retry."""
-        try:
-            await self.app.bot.send_message(int(user_ref), text)
-        except Forbidden:
-            return Outcome.UNREACHABLE, 0.0
-        except RetryAfter as exc:
-            return Outcome.RETRY, _seconds(exc.retry_after)
-        except BadRequest as exc:
-            gone = "chat not found" in str(exc).lower()
-            return (Outcome.UNREACHABLE if gone else Outcome.FAILED), 0.0
-        except TimedOut as exc:
-            if "not sent" in str(exc).lower():  # PTB's pool timeout: the request never left
-                return Outcome.RETRY, 0.0
-            return Outcome.UNCERTAIN, 0.0  # it may have arrived: never send it twice
-        except NetworkError:
+        return await deliver(self.app.bot, user_ref, text)
+
+
+async def deliver(bot: Bot, user_ref: str, text: str) -> tuple[Outcome, float]:
+    """One reminder: what became of it, and how long to wait before a retry."""
+    try:
+        await bot.send_message(int(user_ref), text)
+    except Forbidden:
+        return Outcome.UNREACHABLE, 0.0
+    except RetryAfter as exc:
+        return Outcome.RETRY, _seconds(exc.retry_after)
+    except BadRequest as exc:
+        gone = "chat not found" in str(exc).lower()
+        return (Outcome.UNREACHABLE if gone else Outcome.FAILED), 0.0
+    except TimedOut as exc:
+        if "not sent" in str(exc).lower():  # PTB's pool timeout: the request never left
             return Outcome.RETRY, 0.0
-        except TelegramError:  # any other answer of the API (401…): it was not delivered
-            return Outcome.RETRY, 0.0
-        return Outcome.SENT, 0.0
+        return Outcome.UNCERTAIN, 0.0  # it may have arrived: never send it twice
+    except NetworkError:
+        return Outcome.RETRY, 0.0
+    except TelegramError:  # any other answer of the API (401…): it was not delivered
+        return Outcome.RETRY, 0.0
+    return Outcome.SENT, 0.0
