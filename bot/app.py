@@ -19,7 +19,7 @@ from bot.settings import Settings
 from handlers.common import Deps
 from scheduler import jobs
 from scheduler.fanout import FanoutPolicy, Outcome
-from storage import backup, health
+from storage import backup, health, seen
 from storage.clock import Clock, SystemClock
 from storage.db import Database
 
@@ -114,6 +114,15 @@ class Runtime:
             )
             deps.reminders = self.reminders
             jobs.install(self.scheduler, self.reminders)
+            await seen.prune(deps.db, deps.clock)
+            self.scheduler.add_job(
+                seen.prune,
+                CronTrigger(hour=3, minute=30, timezone=deps.settings.tz),
+                args=[deps.db, deps.clock],
+                id="prune-seen",
+                name="prune-seen",
+                replace_existing=True,
+            )
             if deps.settings.backup_dir is not None:
                 self.scheduler.add_job(
                     self.daily_backup,

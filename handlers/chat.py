@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from storage.conversations import ConversationKey
 
@@ -147,6 +147,9 @@ class Channel(Protocol):
         """A link that opens the bot with `payload`, where the channel has deep links."""
 
 
+UNKNOWN: Any = object()  # not read yet
+
+
 @dataclass
 class Turn:
     """One thing a person did, and everything a handler needs to answer it."""
@@ -155,6 +158,10 @@ class Turn:
     incoming: Incoming
     deps: Deps
     out: Outbox
+    # What the router read about the sender in one query, before any handler ran: the member
+    # (kept current by the journeys that change it) and the journey open at the start.
+    member: Any = UNKNOWN
+    opening_conversation: Any = UNKNOWN
 
     @property
     def args(self) -> tuple[str, ...]:

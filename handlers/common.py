@@ -11,7 +11,7 @@ from typing import Any
 
 from bot import texts
 from bot.settings import Settings
-from handlers.chat import Channel, Turn, parse_address
+from handlers.chat import UNKNOWN, Channel, Turn, parse_address
 from storage import members, roles
 from storage.clock import Clock, local_today
 from storage.db import Database
@@ -56,7 +56,9 @@ class Deps:
 
 
 async def current_member(turn: Turn) -> Member | None:
-    return await members.member_of(turn.deps.db, turn.who.channel, turn.who.user_ref)
+    if turn.member is UNKNOWN:
+        turn.member = await members.member_of(turn.deps.db, turn.who.channel, turn.who.user_ref)
+    return turn.member
 
 
 async def current_actor(turn: Turn) -> Actor:

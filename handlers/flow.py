@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot import texts
-from handlers.chat import Button, Choice, Phone, Rows, Text, Turn
+from handlers.chat import UNKNOWN, Button, Choice, Phone, Rows, Text, Turn
 from storage import conversations
 from storage.conversations import Conversation
 
@@ -96,6 +96,10 @@ def use_buttons(turn: Turn) -> str:
 
 
 async def active(turn: Turn) -> Conversation | None:
+    opening = turn.opening_conversation
+    if opening is not UNKNOWN:  # read with the sender, once; later calls read afresh
+        turn.opening_conversation = UNKNOWN
+        return opening
     return await conversations.current(turn.deps.db, turn.who.key)
 
 

@@ -228,6 +228,7 @@ async def _finish(turn: Turn, draft: Draft, phone: str | None) -> Outcome:
     except AlreadyRegistered:
         await turn.say(texts.ALREADY_REGISTERED_ELSEWHERE, phone_done=True)
         return End()
+    turn.member = member
     async with deps.db.read() as conn:
         unit = await units.get(conn, member.unit_id)
     await turn.say(texts.registered(member.full_name, unit.name if unit else ""), phone_done=True)

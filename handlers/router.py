@@ -3,10 +3,12 @@ journey in progress. Adapters call `handle` and nothing else."""
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 from handlers import appoint, commands, flow, help, invite, mine, picker, review, stats, unit
 from handlers.chat import Choice, Command, Turn
 from handlers.commands import Run
-from storage import reminders
+from storage import reminders, seen, senders
 
 # The first field of a choice's data says what it is; journeys have their own names.
 PRESSES: dict[str, Run] = {
@@ -22,9 +24,21 @@ PRESSES: dict[str, Run] = {
 MENU_PREFIX = "cmd:"
 
 
-async def handle(turn: Turn) -> None:
-    # Anyone who writes to the bot can be reached again (they unblocked it).
-    await reminders.mark_reachable(turn.deps.db, turn.who.channel, turn.who.user_ref)
+async def handle(turn: Turn, update_ref: str | None = None) -> None:
+    """Answer one update. With `update_ref` (channels that may serve an update twice), an update
+    already acted on is ignored, and the first write made answering it records it as handled."""
+    db, who = turn.deps.db, turn.who
+    sender = await senders.load(db, who.key, update_ref or "")
+    if update_ref is not None and sender.handled:
+        return
+    turn.member, turn.opening_conversation = sender.member, sender.conversation
+    with seen.handling(who.channel, update_ref) if update_ref else nullcontext():
+        if sender.unreachable:  # they wrote to the bot: they unblocked it
+            await reminders.mark_reachable(db, who.channel, who.user_ref)
+        await _dispatch(turn)
+
+
+async def _dispatch(turn: Turn) -> None:
     incoming = turn.incoming
     if isinstance(incoming, Choice) and incoming.data.startswith(MENU_PREFIX):
         await turn.out.toast()

@@ -7,6 +7,8 @@ import logging
 import re
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
@@ -17,6 +19,18 @@ log = logging.getLogger(__name__)
 Migration = tuple[int, str, str]  # (version, name, SQL script)
 
 _MIGRATION_FILE = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+
+
+# The update a channel is handling in this task, as (channel, update ref): every write
+# transaction made while handling it also records it as handled, in the same transaction, so
+# an update served again after a crash (Telegram, Zalo) never changes anything twice, and an
+# update that changed nothing costs no write (see storage.seen).
+HANDLING: ContextVar[tuple[str, str] | None] = ContextVar("handling", default=None)
+_MARK_HANDLED = "INSERT OR IGNORE INTO seen_updates (channel, update_ref, seen_at) VALUES (?, ?, ?)"
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")  # as storage.clock.to_db writes
 
 
 class MigrationError(RuntimeError):
@@ -147,6 +161,9 @@ class Database:
             await conn.execute("BEGIN IMMEDIATE")
             try:
                 yield conn
+                mark = HANDLING.get()
+                if mark is not None:
+                    await conn.execute(_MARK_HANDLED, (*mark, _now()))
             except BaseException:
                 await conn.execute("ROLLBACK")
                 raise

@@ -1,23 +1,41 @@
-"""Updates already acted on, for channels that may deliver one twice (Zalo re-serves them)."""
+"""Updates already acted on, for channels that may serve one again (Telegram after a crash,
+Zalo at any time): each is acted on once.
+
+An update is recorded as handled by the first write transaction made while handling it, in
+that same transaction (storage.db.HANDLING); an update that writes nothing is not recorded, and
+handling it again changes nothing either.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 from storage.clock import Clock, to_db
-from storage.db import Database
+from storage.db import HANDLING, Database
 
 KEEP = timedelta(days=7)  # a redelivery comes within minutes; a week is plenty
 
 
-async def first_time(db: Database, channel: str, update_ref: str, clock: Clock) -> bool:
-    """Record the update; False if it was already recorded (then do nothing with it)."""
-    now = clock.now()
+async def already_handled(db: Database, channel: str, update_ref: str) -> bool:
+    sql = "SELECT 1 FROM seen_updates WHERE channel = ? AND update_ref = ?"
+    async with db.read() as conn, conn.execute(sql, (channel, update_ref)) as cur:
+        return await cur.fetchone() is not None
+
+
+@contextmanager
+def handling(channel: str, update_ref: str) -> Iterator[None]:
+    """While the block runs (in this task), every write also marks the update handled."""
+    token = HANDLING.set((channel, update_ref))
+    try:
+        yield
+    finally:
+        HANDLING.reset(token)
+
+
+async def prune(db: Database, clock: Clock) -> None:
     async with db.write() as conn:
-        cur = await conn.execute(
-            "INSERT OR IGNORE INTO seen_updates (channel, update_ref, seen_at) VALUES (?, ?, ?)",
-            (channel, update_ref, to_db(now)),
+        await conn.execute(
+            "DELETE FROM seen_updates WHERE seen_at < ?", (to_db(clock.now() - KEEP),)
         )
-        fresh = cur.rowcount == 1
-        await conn.execute("DELETE FROM seen_updates WHERE seen_at < ?", (to_db(now - KEEP),))
-    return fresh

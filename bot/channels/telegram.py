@@ -47,7 +47,6 @@ from handlers import commands, router
 from handlers.chat import Choice, Command, Incoming, Other, Phone, Reply, Text, Turn, Who
 from handlers.common import Deps
 from scheduler.fanout import Outcome
-from storage import seen
 
 log = logging.getLogger(__name__)
 
@@ -252,15 +251,18 @@ class TelegramChannel:
 
     name = NAME
 
-    def __init__(self, deps: Deps, web_server: Any = None) -> None:
+    def __init__(self, deps: Deps, web_server: Any = None, request: Any = None) -> None:
+        """`request`: PTB's HTTP layer, replaced only by benchmarks (bench/pipeline.py)."""
         settings = deps.settings
         self.deps = deps
         self.web = web_server
         self.webhook = settings.telegram_mode == "webhook"
         self.last_contact: datetime | None = None
+        builder = ApplicationBuilder()
+        if request is not None:
+            builder = builder.request(request).get_updates_request(request)
         self.app: Application = (  # type: ignore[type-arg]
-            ApplicationBuilder()
-            .token(settings.token)
+            builder.token(settings.token)
             .base_url(settings.telegram_api_base_url)
             .base_file_url(settings.telegram_file_base_url)
             # No global rate limiter: PTB's AIORateLimiter pauses *every* request while one
@@ -355,12 +357,10 @@ class TelegramChannel:
         if found is None or chat is None or user is None:
             return
         self._contact()
-        deps = self.deps
-        if not await seen.first_time(deps.db, NAME, str(update.update_id), deps.clock):
-            return  # served again after a crash kept it from being confirmed: done already
         who = Who(NAME, str(chat.id), str(user.id))
         out = Outbox(self.app, update)
-        await router.handle(Turn(who, found, self.deps, out))
+        # Telegram serves an update again when a crash kept it from being confirmed.
+        await router.handle(Turn(who, found, self.deps, out), str(update.update_id))
         if isinstance(found, Choice) and not out.answered:
             await out.toast()
 

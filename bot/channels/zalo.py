@@ -25,7 +25,6 @@ from handlers import numbered, router
 from handlers.chat import File, Incoming, Other, Reply, Turn, Who
 from handlers.common import Deps
 from scheduler.fanout import Outcome
-from storage import seen
 
 log = logging.getLogger(__name__)
 
@@ -258,11 +257,10 @@ class ZaloChannel:
 
     async def _handle_one(self, update: dict[str, Any], message_id: str, who: Who) -> None:
         deps = self.deps
-        if not await seen.first_time(deps.db, NAME, message_id, deps.clock):
-            return  # Zalo served it again: it was acted on already
         try:
             incoming = await self._incoming(update, who)
-            await router.handle(Turn(who, incoming, deps, Outbox(self, who)))
+            # Zalo serves updates again: the router acts on each message_id once.
+            await router.handle(Turn(who, incoming, deps, Outbox(self, who)), message_id)
         except Exception as exc:
             # Only the error's type: updates carry names and phone numbers.
             log.error("zalo: error while handling an update: %s", type(exc).__name__, exc_info=exc)
