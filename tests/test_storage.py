@@ -261,7 +261,15 @@ async def test_concurrent_read_modify_write_never_loses_an_update(path: Path) ->
 
 
 async def test_a_read_never_sees_an_unfinished_write(path: Path) -> None:
+    """Reads and writes share one connection: only the lock keeps a read out of a write in
+    progress. Without it the read below would run inside the open transaction and see 7,
+    a value that is then rolled back."""
+
+    class Abandoned(Exception):
+        pass
+
     async with Database(path, COUNTER) as db:
+        before = await scalar(db, "SELECT n FROM counter WHERE id = 1")
         inside = asyncio.Event()
         release = asyncio.Event()
 
@@ -270,16 +278,19 @@ async def test_a_read_never_sees_an_unfinished_write(path: Path) -> None:
                 await conn.execute("UPDATE counter SET n = 7 WHERE id = 1")
                 inside.set()
                 await release.wait()
+                raise Abandoned
 
         writer = asyncio.create_task(slow_write())
         await inside.wait()
         reader = asyncio.create_task(scalar(db, "SELECT n FROM counter WHERE id = 1"))
-        for _ in range(20):
-            await asyncio.sleep(0)
-        assert not reader.done()
-        release.set()
-        await writer
-        assert await reader == 7
+        try:
+            done, _ = await asyncio.wait({reader}, timeout=0.5)
+        finally:
+            release.set()
+            with pytest.raises(Abandoned):
+                await writer
+        assert not done, "the read ran in the middle of the write"
+        assert await reader == before != 7
 
 
 # --- units: CSV ------------------------------------------------------------------------------
