@@ -112,6 +112,10 @@ def file_link(caption: str, url: str) -> str:
     return f"{caption}\nTải về (trong 30 phút): {url}"
 
 
+def group_pointer(link: str) -> str:
+    return f"Đồng chí nhắn riêng cho bot để dùng phong trào 1+1 nhé: {link}"
+
+
 CHART_CAPTION = "Biểu đồ kết nạp theo đơn vị"
 ONLY_TEXT = "Tôi chỉ đọc được tin nhắn chữ. Đồng chí gõ «menu» để xem các việc có thể làm."
 NEWCOMER_MENU = (

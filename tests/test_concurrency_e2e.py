@@ -153,3 +153,20 @@ async def test_two_people_on_one_appointment_link_the_second_chooses_their_own_u
     assert texts.CHOOSE_ROOT in replies[-1].text  # back to choosing a unit
     saved = await rows(bot, "SELECT full_name FROM members ORDER BY id")
     assert [r["full_name"] for r in saved] == ["Nguyễn Văn Một"]
+
+
+async def test_a_command_in_a_group_gets_one_pointer_and_nothing_is_recorded(
+    api: FakeBotApi, bot: RunningBot, person: Callable[..., Person]
+):
+    lan = person("Lan")
+    group = {"id": -100123, "type": "supergroup", "title": "Chi đoàn thôn Tân Lập"}
+    before = await rows(bot, "SELECT COUNT(*) AS n FROM seen_updates")
+    for text in ("/start", f"/gioithieu@{api.bot_username}", "/help@another_bot", "chào cả nhà"):
+        update_id = api.inject_message(lan.user, text, chat=group)
+        await bot.processed(update_id)
+    sent = [m.text for m in api.messages(-100123)]
+    pointer = texts.group_pointer(f"https://t.me/{api.bot_username}")
+    assert sent == [pointer, pointer]  # to this bot's commands only, never to chatter
+    assert await rows(bot, "SELECT COUNT(*) AS n FROM seen_updates") == before
+    assert await rows(bot, "SELECT * FROM members") == []
+    assert await rows(bot, "SELECT * FROM conversations") == []

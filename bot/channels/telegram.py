@@ -223,6 +223,16 @@ def _polling_trouble(exc: TelegramError) -> None:
     log.warning("telegram: polling failed (%s); retrying", type(exc).__name__)
 
 
+def _group_command(update: Update, bot_username: str) -> bool:
+    """A command sent in a group, to this bot (or to no bot in particular)."""
+    message, chat = update.message, update.effective_chat
+    if message is None or chat is None or chat.type == "private" or not message.text:
+        return False
+    head = message.text.split()[0] if message.text.startswith("/") else ""
+    target = head.partition("@")[2]
+    return bool(head) and (not target or target.casefold() == bot_username.casefold())
+
+
 def incoming(update: Update, bot_username: str) -> Incoming | None:
     """What a person did, in the core's words; None for what the bot does not take."""
     if update.callback_query is not None:
@@ -351,6 +361,12 @@ class TelegramChannel:
 
     async def _on_update(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         if not isinstance(update, Update):
+            return
+        if _group_command(update, self.app.bot.username or ""):
+            # A command in a group: one short pointer to the private chat, nothing recorded.
+            assert update.message is not None
+            link = f"https://t.me/{self.app.bot.username}"
+            await update.message.reply_text(texts.group_pointer(link))
             return
         found = incoming(update, self.app.bot.username or "")
         chat, user = update.effective_chat, update.effective_user
