@@ -42,21 +42,30 @@ async def resolve(db: Database, who: Who, text: str) -> Incoming:
     """What a typed line means: a choice shown last, a command, or plain text."""
     stripped = text.strip()
     shown = await choices.shown(db, who.key)
-    picked = _pick(shown, stripped)
+    picked = pick(shown, stripped)
     if picked is not None:
         label, data = picked
         return Choice(data) if data is not None else Text(label)
     return parse_command(stripped) or Text(text)
 
 
-def _pick(shown: choices.Shown, text: str) -> tuple[str, str | None] | None:
+def pick(shown: choices.Shown, text: str, *, numbers: bool = True) -> tuple[str, str | None] | None:
+    """The choice a typed answer means: its number, its label typed without diacritics or
+    case ("vao doan"), or one word that names only one of them ("doan", "hom nay" as a word
+    of one label)."""
     if not shown or not text:
         return None
-    if text.isascii() and text.isdigit():
+    if numbers and text.isascii() and text.isdigit():
         number = int(text)
         return shown[number - 1] if 1 <= number <= len(shown) else None
     folded = fold(text)
-    return next((entry for entry in shown if folded and fold(entry[0]) == folded), None)
+    if not folded:
+        return None
+    exact = next((entry for entry in shown if fold(entry[0]) == folded), None)
+    if exact is not None or len(text.split()) != 1:
+        return exact
+    hits = [entry for entry in shown if folded in {fold(word) for word in entry[0].split()}]
+    return hits[0] if len(hits) == 1 else None
 
 
 def parse_command(text: str) -> Command | None:

@@ -221,18 +221,20 @@ class Birth:
         return cls(day.year, day)
 
 
-_DATE = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})$")
+_DATE = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})$")
 _YEAR = re.compile(r"^\d{4}$")
 OLDEST_YEAR = 1900
 
 
-def parse_day(text: str) -> date:
-    """d/m/yyyy or dd/mm/yyyy (also with - or .); raises date_format or date_invalid."""
+def parse_day(text: str, *, short_year: bool = True) -> date:
+    """d/m/yyyy or dd/mm/yyyy (also with - or .), and d/m/yy for 20yy when `short_year` (an
+    admission typed as 27/11/26); raises date_format or date_invalid."""
     match = _DATE.match(text.strip())
-    if not match:
+    if not match or (len(match[3]) == 2 and not short_year):
         raise invalid("date_format")
+    year = int(match[3]) + (2000 if len(match[3]) == 2 else 0)
     try:
-        return date(int(match[3]), int(match[2]), int(match[1]))
+        return date(year, int(match[2]), int(match[1]))
     except ValueError:
         raise invalid("date_invalid") from None
 
@@ -248,7 +250,7 @@ def parse_birth(text: str, today: date) -> Birth:
             raise invalid("birth_invalid")
         return Birth(year)
     try:
-        day = parse_day(text)
+        day = parse_day(text, short_year=False)  # 5/3/08: 1908 or 2008? ask for four digits
     except ValueError as exc:
         code = "birth_format" if error_code(exc) == "date_format" else "birth_invalid"
         raise invalid(code) from None

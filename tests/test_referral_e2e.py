@@ -110,8 +110,11 @@ async def test_every_wrong_answer_gets_a_reason_and_the_same_question(bot: Runni
     for bad, code in [("12345", "phone_invalid"), ("+33 6 12 34 56 78", "phone_not_vietnamese")]:
         assert [r.text for r in await lan.send(bad)] == [texts.invalid(code), ASK_PHONE]
     await lan.press(texts.BTN_SKIP)
-    replies = await lan.send("Đoàn")  # typed where a button is expected
+    replies = await lan.send("không biết")  # typed where a button is expected
     assert [r.text for r in replies] == [texts.USE_BUTTONS, ASK_ORG]
+    replies = await lan.send("Đoàn")  # a label's word, typed: as if pressed
+    assert replies[0].text == texts.age_outside_org("14–15 tuổi", Org.DOAN, ages)
+    assert replies[1].text == ASK_ORG
     replies = await lan.press(texts.BTN_ORG[Org.DOAN])
     assert replies[0].text == texts.age_outside_org("14–15 tuổi", Org.DOAN, ages)
     assert replies[1].text == ASK_ORG

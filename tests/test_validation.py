@@ -25,6 +25,7 @@ from storage.validation import (
     normalize_name,
     normalize_phone,
     parse_birth,
+    parse_day,
 )
 
 TONES = {
@@ -721,3 +722,20 @@ def test_plus84_followed_by_the_habitual_zero_is_accepted() -> None:
 
     assert norm("+84 0912 345 678") == "0912345678"
     assert norm("840912345678") == "0912345678"
+
+
+@pytest.mark.parametrize(
+    ("typed", "day"),
+    [
+        ("27/11/26", date(2026, 11, 27)),
+        ("1.3.25", date(2025, 3, 1)),
+        ("27/11/2026", date(2026, 11, 27)),
+    ],
+)
+def test_an_admission_date_may_have_a_two_digit_year(typed: str, day: date) -> None:
+    assert parse_day(typed) == day
+
+
+def test_a_birth_date_needs_four_digits() -> None:
+    with pytest.raises(ValueError, match="birth_format"):
+        parse_birth("5/3/08", date(2026, 11, 27))

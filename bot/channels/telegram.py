@@ -6,6 +6,7 @@ import asyncio
 import hmac
 import logging
 import secrets
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
@@ -43,7 +44,7 @@ from telegram.ext import (
 
 from bot import texts
 from bot.channels import ChannelUnavailable
-from handlers import commands, router
+from handlers import commands, numbered, router
 from handlers.chat import Choice, Command, Incoming, Other, Phone, Reply, Text, Turn, Who
 from handlers.common import Deps
 from scheduler.fanout import Outcome
@@ -147,13 +148,36 @@ def _seconds(delay: Any) -> float:
     return float(getattr(delay, "total_seconds", lambda: delay)())
 
 
+class LastChoices:
+    """The choices last shown in each chat, in memory: a label typed instead of pressed
+    ("hôm nay", "đoàn") counts as the press. Lost on restart, which costs only that comfort."""
+
+    LIMIT = 10_000  # chats remembered; the oldest are forgotten first
+
+    def __init__(self) -> None:
+        self._by_chat: OrderedDict[int, list[tuple[str, str | None]]] = OrderedDict()
+
+    def remember(self, chat_id: int, reply: Reply) -> None:
+        self._by_chat.pop(chat_id, None)
+        self._by_chat[chat_id] = numbered.offered(reply)
+        while len(self._by_chat) > self.LIMIT:
+            self._by_chat.popitem(last=False)
+
+    def typed(self, chat_id: int, text: str) -> Incoming | None:
+        found = numbered.pick(self._by_chat.get(chat_id, []), text.strip(), numbers=False)
+        if found is None or found[1] is None:
+            return None
+        return Choice(found[1])
+
+
 class Outbox:
     """The answers of one update: sent to its chat, edits on the message a button was on."""
 
     buttons = True
 
-    def __init__(self, app: Application, update: Update) -> None:  # type: ignore[type-arg]
+    def __init__(self, app: Application, update: Update, shown: LastChoices) -> None:  # type: ignore[type-arg]
         self.bot = app.bot
+        self.shown = shown
         self.query = update.callback_query
         chat = update.effective_chat
         assert chat is not None
@@ -173,6 +197,7 @@ class Outbox:
         else:
             markup = _markup(reply)
             await _call(lambda: bot.send_message(chat, reply.text, reply_markup=markup))
+            self.shown.remember(chat, reply)
 
     async def replace(self, reply: Reply) -> None:
         query = self.query
@@ -181,6 +206,7 @@ class Outbox:
             return
         with _unless_unchanged():
             await _call(lambda: query.edit_message_text(reply.text, reply_markup=_inline(reply)))
+        self.shown.remember(self.chat_id, reply)
 
     async def settle(self, note: str | None = None) -> None:
         message = self.query.message if self.query else None
@@ -268,6 +294,7 @@ class TelegramChannel:
         self.web = web_server
         self.webhook = settings.telegram_mode == "webhook"
         self.last_contact: datetime | None = None
+        self.shown = LastChoices()
         builder = ApplicationBuilder()
         if request is not None:
             builder = builder.request(request).get_updates_request(request)
@@ -373,8 +400,10 @@ class TelegramChannel:
         if found is None or chat is None or user is None:
             return
         self._contact()
+        if isinstance(found, Text):
+            found = self.shown.typed(chat.id, found.text) or found
         who = Who(NAME, str(chat.id), str(user.id))
-        out = Outbox(self.app, update)
+        out = Outbox(self.app, update, self.shown)
         # Telegram serves an update again when a crash kept it from being confirmed.
         await router.handle(Turn(who, found, self.deps, out), str(update.update_id))
         if isinstance(found, Choice) and not out.answered:
