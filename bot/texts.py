@@ -40,6 +40,7 @@ MENU_WORDS = {
     "nhacnho": "Nhắc đoàn viên chưa đạt 1+1",
     "lichnhac": "Lịch nhắc việc",
     "bonhiem": "Bổ nhiệm, gỡ bí thư",
+    "vinhdanh": "Vinh danh đoàn viên, đơn vị tiêu biểu",
 }
 HELP_LINES = {
     "start": "/start – ghi danh vào chi đoàn, chi hội",
@@ -57,6 +58,7 @@ HELP_LINES = {
     "stats": "/stats [kỳ] [mã] – thống kê, biểu đồ (kỳ: 2026, 2026-H1, 2026-Q3)",
     "xuat": "/xuat [kỳ] [mã] – báo cáo Excel để kiểm tra",
     "bonhiem": "/bonhiem – bổ nhiệm, gỡ bí thư; tạo link quản trị",
+    "vinhdanh": "/vinhdanh [kỳ] – những đồng chí giới thiệu được nhiều thanh niên nhất",
 }
 HELP_INTRO = (
     'Phong trào "1+1": mỗi đoàn viên, hội viên giới thiệu ít nhất một thanh niên '
@@ -110,6 +112,27 @@ FILE_NEEDS_SERVER = (
 
 def file_link(caption: str, url: str) -> str:
     return f"{caption}\nTải về (trong 30 phút): {url}"
+
+
+# --- vinh danh (/vinhdanh) ------------------------------------------------------------------
+
+
+def honour_member(rank: int, name: str, unit_name: str, admitted: int) -> str:
+    return f"{rank}. {name} ({unit_name}): {admitted} thanh niên được kết nạp"
+
+
+def honour_unit(rank: int, name: str, admitted: int, target: int, expected: float) -> str:
+    share = f"{percent(admitted, target)}; mốc {round(expected * 100)}%"
+    return f"{rank}. {name}: {admitted}/{target} ({share})"
+
+
+def honours(unit_name: str, period: str, people: list[str], ahead: list[str]) -> str:
+    parts = [f"🏅 Vinh danh phong trào 1+1 – {unit_name}, {period}"]
+    parts.append("Đoàn viên, hội viên giới thiệu được kết nạp nhiều nhất:")
+    parts += people or ["Chưa có ai trong kỳ này."]
+    if ahead:
+        parts += ["", "Đơn vị vượt mốc nhiều nhất:", *ahead]
+    return "\n".join(parts)
 
 
 def group_pointer(link: str) -> str:

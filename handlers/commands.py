@@ -13,6 +13,7 @@ from bot import texts
 from handlers import (
     appoint,
     help,
+    honors,
     invite,
     mine,
     referral,
@@ -50,6 +51,7 @@ COMMANDS: list[Entry] = [
     Entry(("help", "trogiup", "menu"), help.show_help, MEMBER, in_help=False),
     Entry(("huy", "cancel"), help.cancel, MEMBER),
     Entry(("xoadulieu", "forgetme"), mine.ask_erase, MEMBER),
+    Entry(("vinhdanh", "honors"), honors.show_honors, MEMBER),
     Entry(("duyet", "review"), review.review, Role.LEADER),
     Entry(("donvi", "unit"), unit.show_unit, Role.LEADER),
     Entry(("stats", "thongke"), stats.show_stats, Role.LEADER),
