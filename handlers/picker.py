@@ -15,6 +15,7 @@ from handlers.common import current_actor, parse_button, refuse
 from storage import roles, units
 from storage.roles import Actor, Role
 from storage.units import Unit
+from storage.validation import sort_key
 
 PAGE_SIZE = 8
 Chosen = Callable[[Turn, Actor, Unit], Awaitable[None]]
@@ -52,7 +53,7 @@ async def offer(turn: Turn, code: str) -> None:
         return
     async with turn.deps.db.read() as conn:
         top_units = [u for u in [await units.get(conn, t) for t in tops] if u is not None]
-        top_units.sort(key=lambda u: u.name.casefold())
+        top_units.sort(key=lambda u: sort_key(u.name))  # the Vietnamese order: Đ after D
         single_leaf = len(top_units) == 1 and not await units.has_children(conn, top_units[0].id)
     if single_leaf:
         await wanted.on_chosen(turn, actor, top_units[0])
