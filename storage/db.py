@@ -169,6 +169,19 @@ class Database:
                 raise
             await conn.execute("COMMIT")
 
+    @asynccontextmanager
+    async def reader(self) -> AsyncIterator[aiosqlite.Connection]:
+        """A read-only connection of its own, for a long read (an export, a chart): WAL gives
+        it one consistent snapshot while the bot goes on writing, and it never holds the shared
+        connection's lock, so nobody waits for somebody else's report."""
+        conn = await aiosqlite.connect(f"file:{self.path}?mode=ro", uri=True)
+        try:
+            conn.row_factory = aiosqlite.Row
+            await conn.execute("BEGIN")  # one snapshot for the whole read
+            yield conn
+        finally:
+            await conn.close()
+
     async def checkpoint(self) -> None:
         """Copy the WAL into the main file and empty it: old versions of pages (an erased
         member's name, say) would otherwise stay readable in the -wal file."""

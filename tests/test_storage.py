@@ -293,6 +293,23 @@ async def test_a_read_never_sees_an_unfinished_write(path: Path) -> None:
         assert await reader == before != 7
 
 
+async def test_a_long_read_on_its_own_connection_holds_nobody(path: Path) -> None:
+    async with Database(path, COUNTER) as db:
+        async with db.reader() as conn:
+            async with conn.execute("SELECT n FROM counter WHERE id = 1") as cur:
+                first = (await cur.fetchone())[0]
+
+            async def bump() -> None:
+                async with db.write() as writer:
+                    await writer.execute("UPDATE counter SET n = n + 1 WHERE id = 1")
+
+            await asyncio.wait_for(bump(), 2)  # the bot writes while the report reads
+            assert await asyncio.wait_for(scalar(db, "SELECT n FROM counter"), 2) == first + 1
+            async with conn.execute("SELECT n FROM counter WHERE id = 1") as cur:
+                again = (await cur.fetchone())[0]
+        assert again == first  # the report reads one snapshot from start to end
+
+
 # --- units: CSV ------------------------------------------------------------------------------
 
 
