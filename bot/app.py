@@ -148,6 +148,7 @@ class Runtime:
             self.scheduler.shutdown(wait=False)
         if self.reminders is not None:
             await self.reminders.stop()
+        await self.deps.heavy.stop()
         if self.web is not None:
             await self.web.stop()
         for adapter in self.adapters.values():

@@ -139,6 +139,15 @@ def group_pointer(link: str) -> str:
     return f"Đồng chí nhắn riêng cho bot để dùng phong trào 1+1 nhé: {link}"
 
 
+TOO_MANY_TRIES = "Đồng chí thử nhiều lần quá. Xin chờ một phút rồi thử lại."
+HEAVY_STARTED = "⏳ Đang lập, xong sẽ gửi ngay; đồng chí vẫn dùng bot bình thường."
+HEAVY_ALREADY = "Báo cáo của đồng chí đang được lập, xin chờ chút nhé."
+
+
+def heavy_progress(percent_done: int) -> str:
+    return f"⏳ Đang lập… {percent_done}%"
+
+
 CHART_CAPTION = "Biểu đồ kết nạp theo đơn vị"
 ONLY_TEXT = "Tôi chỉ đọc được tin nhắn chữ. Đồng chí gõ «menu» để xem các việc có thể làm."
 NEWCOMER_MENU = (

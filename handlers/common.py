@@ -5,12 +5,15 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import time
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from bot import texts
 from bot.settings import Settings
+from handlers.background import HeavyWork
 from handlers.chat import UNKNOWN, Channel, Turn, parse_address
 from storage import members, roles
 from storage.clock import Clock, local_today
@@ -24,6 +27,26 @@ _ID = "([0-9]{1,9})"  # ASCII digits only, and small enough for SQLite's INTEGER
 
 
 @dataclass
+class Allowance:
+    """At most `count` tries per `seconds` for each person (unit searches, typed codes): one
+    person cannot hold the database with searches, nor guess codes by the thousand."""
+
+    count: int = 10
+    seconds: float = 60.0
+    tries: dict[str, deque[float]] = field(default_factory=dict)
+
+    def allow(self, person: str) -> bool:
+        now = time.monotonic()
+        recent = self.tries.setdefault(person, deque())
+        while recent and now - recent[0] > self.seconds:
+            recent.popleft()
+        if len(recent) >= self.count:
+            return False
+        recent.append(now)
+        return True
+
+
+@dataclass
 class Deps:
     """The application's long-lived parts, shared by every channel."""
 
@@ -33,6 +56,8 @@ class Deps:
     channels: dict[str, Channel] = field(default_factory=dict)
     reminders: Any = None  # scheduler.jobs.Reminders, once started
     files: Any = None  # bot.web.FileShelf, when the HTTP server can serve files
+    heavy: HeavyWork = field(default_factory=HeavyWork)  # exports and charts, in the background
+    guesses: Allowance = field(default_factory=Allowance)  # searches and typed codes
 
     @property
     def ages(self) -> AgePolicy:

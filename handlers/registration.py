@@ -29,6 +29,9 @@ SEARCH_LIMIT = 8
 
 async def start(turn: Turn) -> None:
     payload = "".join(turn.args) if len(turn.args) <= 2 else ""
+    if payload and not turn.deps.guesses.allow(turn.who.address):
+        await turn.say(texts.TOO_MANY_TRIES)
+        return
     code = codes.normalize(payload)
     grant = await _grant_digest(turn, payload, code)
     member = await current_member(turn)
@@ -150,6 +153,8 @@ async def browse_or_pick(turn: Turn, draft: Draft, value: str) -> Outcome:
 
 
 async def search_unit(turn: Turn, draft: Draft, text: str) -> Outcome:
+    if not turn.deps.guesses.allow(turn.who.address):
+        return Retry(texts.TOO_MANY_TRIES)
     code = codes.normalize(text)
     if code is not None:  # "Mã mời của chi đoàn?": a code typed instead of a search
         unit = await invites.resolve_unit_code(turn.deps.db, turn.deps.link_secret, code)

@@ -194,3 +194,15 @@ async def test_commands_are_registered_in_vietnamese(bot: RunningBot, api: FakeB
     registered = [(c["command"], c["description"]) for c in api.commands_for()]
     assert registered == menu_of(MEMBER_COMMANDS)
     assert all(description[0].isupper() for _, description in registered)
+
+
+async def test_searches_and_typed_codes_are_limited_per_person(
+    bot: RunningBot, person: Callable[..., Person]
+):
+    guesser, other = person("Đoán"), person("Khác")
+    await guesser.send("/start")
+    answers = [(await guesser.send(f"ABCD-{n:04d}"))[0].text for n in range(12)]
+    assert answers[:9] == [texts.CODE_UNKNOWN] * 9  # the /start payload-free tries count too
+    assert texts.TOO_MANY_TRIES in answers
+    await other.send("/start")
+    assert (await other.send("tan lap"))[0].text == texts.SEARCH_RESULTS  # someone else: fine

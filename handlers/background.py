@@ -1,0 +1,74 @@
+"""Heavy work (exports, charts) off everybody else's path.
+
+Each runs as a background task: at most one per person at a time (a second request is told one
+is being prepared), a bounded number at once overall; the person is told it has started, hears
+how far it got when it takes long, and gets the result (or a short apology) when it is ready.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from bot import texts
+from handlers.chat import Reply, Turn
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[float], Awaitable[None]]  # the share done, 0..1
+Work = Callable[[Progress], Awaitable[Reply]]
+AT_ONCE = 2  # a 2-core machine: more would only slow every one of them down
+TELL_EVERY = 15.0  # seconds between two progress messages
+
+
+@dataclass
+class HeavyWork:
+    limit: int = AT_ONCE
+    running: dict[str, asyncio.Task[None]] = field(default_factory=dict)
+    _gate: asyncio.Semaphore | None = None
+
+    def busy(self, turn: Turn) -> bool:
+        task = self.running.get(turn.who.address)
+        return task is not None and not task.done()
+
+    async def start(self, turn: Turn, work: Work) -> None:
+        """Run `work` in the background for this person, or say one is already running."""
+        if self.busy(turn):
+            await turn.say(texts.HEAVY_ALREADY)
+            return
+        await turn.say(texts.HEAVY_STARTED)
+        task = asyncio.create_task(self._run(turn, work), name=f"heavy:{turn.who.address}")
+        self.running[turn.who.address] = task
+
+    async def _run(self, turn: Turn, work: Work) -> None:
+        if self._gate is None:
+            self._gate = asyncio.Semaphore(self.limit)
+        told = time.monotonic()
+
+        async def progress(share: float) -> None:
+            nonlocal told
+            if time.monotonic() - told >= TELL_EVERY and share < 1:
+                told = time.monotonic()
+                await turn.say(texts.heavy_progress(round(share * 100)))
+
+        try:
+            async with self._gate:
+                reply = await work(progress)
+            await turn.out.send(reply)
+        except Exception as exc:  # tell the person; the error type only in the log
+            log.error("heavy work failed: %s", type(exc).__name__, exc_info=exc)
+            try:
+                await turn.say(texts.ERROR)
+            except Exception:
+                log.warning("could not tell the person their work failed")
+        finally:
+            self.running.pop(turn.who.address, None)
+
+    async def stop(self) -> None:
+        tasks = [t for t in self.running.values() if not t.done()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
