@@ -8,13 +8,18 @@ import os
 import sqlite3
 import sys
 from pathlib import Path
+from typing import Any
+
+from pydantic import create_model
 
 from bot import logs, texts
 from bot.channels import ChannelUnavailable
 from bot.settings import ConfigError, Settings, StorageSettings, load_settings
-from storage import counters, units
+from storage import admissions_import, counters, units
+from storage.clock import Clock, SystemClock, local_today
 from storage.db import Database, MigrationError
 from storage.units import CsvError
+from storage.validation import AgePolicy, AgeRange, Org
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -24,6 +29,10 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("try", help="chạy thử cả bot trong cửa sổ lệnh, không cần mã bot")
     imp = sub.add_parser("import-units", help="nạp cây đơn vị từ tệp CSV")
     imp.add_argument("file", type=Path)
+    adm = sub.add_parser(
+        "import-admissions", help="nạp các trường hợp đã kết nạp trước khi dùng bot (CSV)"
+    )
+    adm.add_argument("file", type=Path)
     exp = sub.add_parser("export-units", help="xuất cây đơn vị ra CSV")
     exp.add_argument("--out", type=Path, help="tệp đích (mặc định: màn hình)")
     sub.add_parser("check", help="so số liệu thống kê lưu sẵn với số đếm lại từ dữ liệu gốc")
@@ -52,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
         logs.configure(storage_settings.log_level, style=storage_settings.log_format)
         if args.command == "import-units":
             return _import_units(storage_settings, args.file)
+        if args.command == "import-admissions":
+            return _import_admissions(args.file)
         if args.command == "export-units":
             return _export_units(storage_settings, args.out)
         if args.command == "check":
@@ -140,6 +151,49 @@ def _import_units(settings: StorageSettings, path: Path) -> int:
         return 1
     print(texts.units_imported(len(rows), created, updated))
     return 0
+
+
+_AGE_FIELDS = ("doan_age_min", "doan_age_max", "hoi_age_min", "hoi_age_max")
+
+
+def _admission_settings() -> tuple[StorageSettings, AgePolicy]:
+    """The storage settings and the bot's own age ranges (DOAN_AGE_*, HOI_AGE_*), read as the
+    bot reads them (same fields, same limits) but without needing a bot token."""
+    fields: dict[str, Any] = {name: (int, Settings.model_fields[name]) for name in _AGE_FIELDS}
+    found = load_settings(create_model("AdmissionSettings", __base__=StorageSettings, **fields))
+    low_doan, high_doan, low_hoi, high_hoi = (getattr(found, name) for name in _AGE_FIELDS)
+    ranges = {Org.DOAN: AgeRange(low_doan, high_doan), Org.HOI: AgeRange(low_hoi, high_hoi)}
+    return found, AgePolicy(ranges)
+
+
+def _import_admissions(path: Path) -> int:
+    """A unit's earlier admissions: every line checked, then all written or none."""
+    settings, ages = _admission_settings()
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        print(texts.file_missing(str(path)), file=sys.stderr)
+        return 1
+    clock = SystemClock()
+    try:
+        today = local_today(clock, settings.tz)
+        rows = admissions_import.parse_csv(raw.decode("utf-8"), today, ages)
+        done = asyncio.run(_import_admission_rows(settings, rows, clock))
+    except UnicodeDecodeError:
+        print(texts.csv_problem(str(path), 1, "csv_encoding", ""), file=sys.stderr)
+        return 1
+    except CsvError as exc:
+        print(texts.csv_problem(str(path), exc.line, exc.code, exc.detail), file=sys.stderr)
+        return 1
+    print(texts.admissions_imported(len(rows), done.created, done.already))
+    return 0
+
+
+async def _import_admission_rows(
+    settings: StorageSettings, rows: list[admissions_import.AdmissionRow], clock: Clock
+) -> admissions_import.Imported:
+    async with Database(settings.database_path) as db:
+        return await admissions_import.import_rows(db, rows, clock, settings.tz)
 
 
 async def _import_rows(settings: StorageSettings, rows: list[units.UnitRow]) -> tuple[int, int]:

@@ -40,6 +40,7 @@ MENU_WORDS = {
     "nhacnho": "Nhắc đoàn viên chưa đạt 1+1",
     "lichnhac": "Lịch nhắc việc",
     "bonhiem": "Bổ nhiệm, gỡ bí thư",
+    "moiban": "Mời bạn trẻ tự đăng ký",
     "vinhdanh": "Vinh danh đoàn viên, đơn vị tiêu biểu",
 }
 HELP_LINES = {
@@ -58,6 +59,7 @@ HELP_LINES = {
     "stats": "/stats [kỳ] [mã] – thống kê, biểu đồ (kỳ: 2026, 2026-H1, 2026-Q3)",
     "xuat": "/xuat [kỳ] [mã] – báo cáo Excel để kiểm tra",
     "bonhiem": "/bonhiem – bổ nhiệm, gỡ bí thư; tạo link quản trị",
+    "moiban": "/moiban – lời mời riêng để bạn trẻ tự đăng ký (/moiban moi: đổi lời mời)",
     "vinhdanh": "/vinhdanh [kỳ] – những đồng chí giới thiệu được nhiều thanh niên nhất",
 }
 HELP_INTRO = (
@@ -387,8 +389,9 @@ def config_problem(error: dict[str, Any]) -> str:
 
 
 _CSV_PROBLEMS = {
-    "csv_header": "dòng tiêu đề phải là: code,name,parent_code,org",
-    "csv_columns": "cần đúng 4 cột: code,name,parent_code,org",
+    "csv_header": "dòng tiêu đề phải là: code,name,parent_code,org (thêm ,members nếu có)",
+    "csv_columns": "số cột phải đúng như dòng tiêu đề: code,name,parent_code,org[,members]",
+    "csv_members": "cột members là số đoàn viên, hội viên của đơn vị (số nguyên), hoặc để trống",
     "csv_code": "mã đơn vị chỉ gồm chữ không dấu, số, _ . - (tối đa 40 ký tự)",
     "csv_duplicate": "mã đơn vị bị lặp",
     "csv_name": "thiếu tên đơn vị hoặc tên dài quá 150 ký tự",
@@ -536,6 +539,9 @@ def grant_used_by(name: str, role: str, unit_name: str, org: Org = Org.DOAN) -> 
     return f"Đồng chí {name} đã nhận vai trò {role_title(role, org)} {unit_name}."
 
 
+SELF_REGISTERED = "✍️ Bạn ấy tự đăng ký qua lời mời, đã đồng ý lưu thông tin"
+
+
 def review_card(
     waiting: int,
     number: int,
@@ -546,10 +552,13 @@ def review_card(
     unit_name: str,
     introduced_on: str,
     phone: str | None,
+    *,
+    self_registered: bool = False,
 ) -> str:
     lines = [
         f"Chờ xét: {waiting}",
         f"Số {number}: {name}, {age}, vào {ORG_SHORT[org]}",
+        *([SELF_REGISTERED] if self_registered else []),
         f"Người giới thiệu: {introducer} ({unit_name})",
         f"Ngày giới thiệu: {introduced_on}",
     ]
@@ -558,8 +567,12 @@ def review_card(
     return "\n".join(lines)
 
 
-def admission_before_referral(day: str) -> str:
-    return f"Ngày kết nạp không thể trước ngày giới thiệu ({day})."
+def admission_too_old(first_day: str) -> str:
+    return f"Ngày kết nạp chỉ ghi được từ {first_day} đến hôm nay."
+
+
+INTRODUCER_GONE = "đã rời bot"  # the member erased their data; the admission stays
+INTRODUCER_UNKNOWN = "không rõ"
 
 
 def admitted_notice(number: int, name: str, org: Org, day: str, first: bool, year: int) -> str:
@@ -599,21 +612,44 @@ def confirm_withdraw(number: int, name: str) -> str:
     return f"Rút giới thiệu số {number} ({name})? Việc này không hoàn tác được."
 
 
-def target_overview(unit_name: str, year: int, own: dict[Org, int], members: int) -> str:
+def _assigned_line(assigned: int | None) -> list[str]:
+    return [f"Giao cho đơn vị trực thuộc: {assigned}."] if assigned is not None else []
+
+
+def target_overview(
+    unit_name: str, year: int, own: dict[Org, int], target: int, assigned: int | None = None
+) -> str:
     parts = [f"{ORG_SHORT[org]}: {own[org]}" for org in Org if org in own]
-    current = ", ".join(parts) if parts else f"chưa đặt (mặc định {members}, mỗi người 1)"
-    return f"Chỉ tiêu {year} – {unit_name}: {current}."
+    current = (
+        ", ".join(parts)
+        if parts
+        else f"chưa đặt; đang tính {target} (chỉ tiêu đơn vị trực thuộc đã đặt, còn lại mỗi"
+        " đoàn viên, hội viên 1)"
+    )
+    return "\n".join([f"Chỉ tiêu {year} – {unit_name}: {current}.", *_assigned_line(assigned)])
 
 
 def ask_target(org: Org, year: int) -> str:
-    return f"Số thanh niên cần kết nạp vào {ORG_SHORT[org]} năm {year}?"
-
-
-def target_saved(unit_name: str, year: int, org: Org, value: int, total: int) -> str:
     return (
-        f"Đã đặt chỉ tiêu {ORG_SHORT[org]} năm {year} của {unit_name}: {value}.\n"
-        f"Tổng chỉ tiêu của đơn vị (kể cả đơn vị trực thuộc): {total}."
+        f"Số thanh niên cần kết nạp vào {ORG_SHORT[org]} năm {year}"
+        " (của cả đơn vị, kể cả đơn vị trực thuộc)?"
     )
+
+
+def target_saved(
+    unit_name: str, year: int, org: Org, value: int, total: int, assigned: int | None = None
+) -> str:
+    return "\n".join(
+        [
+            f"Đã đặt chỉ tiêu {ORG_SHORT[org]} năm {year} của {unit_name}: {value}.",
+            f"Tổng chỉ tiêu của đơn vị (kể cả đơn vị trực thuộc): {total}.",
+            *_assigned_line(assigned),
+        ]
+    )
+
+
+def coverage_line(registered: int, official: int) -> str:
+    return f"Đã ghi danh trên bot: {registered}/{official} ({percent(registered, official)})"
 
 
 def percent(part: int, whole: int) -> str:
@@ -631,15 +667,19 @@ def unit_picture(
     pending: int,
     target: int,
     expected: float,
+    coverage: tuple[int, int] | None = None,
+    assigned: int | None = None,
 ) -> str:
     return "\n".join(
         [
             f"{unit_name} – năm {year}",
             f"Đoàn viên, hội viên: {members} · đạt 1+1: {met} ({percent(met, members)})",
+            *([coverage_line(*coverage)] if coverage else []),
             f"Giới thiệu: {introduced} · kết nạp: {admitted} · không kết nạp: {declined}"
             f" · chờ xét: {pending}",
             f"Kết nạp/chỉ tiêu: {admitted}/{target} ({percent(admitted, target)})"
             f" · mốc quý này: {round(expected * 100)}%",
+            *_assigned_line(assigned),
         ]
     )
 
@@ -832,15 +872,19 @@ def stats_block(
     pending: int,
     target: int,
     expected: float,
+    coverage: tuple[int, int] | None = None,
+    assigned: int | None = None,
 ) -> str:
     admitted = doan + hoi
     return "\n".join(
         [
             f"Đoàn viên, hội viên: {members} · đạt 1+1: {met} ({percent(met, members)})",
+            *([coverage_line(*coverage)] if coverage else []),
             f"Giới thiệu: {introduced} · vào Đoàn: {doan} · vào Hội: {hoi}",
             f"Không kết nạp: {declined} · chờ xét: {pending}",
             f"Kết nạp/chỉ tiêu: {admitted}/{target} ({percent(admitted, target)})"
             f" · mốc kỳ: {round(expected * 100)}%",
+            *_assigned_line(assigned),
         ]
     )
 
@@ -857,10 +901,12 @@ def stats_child(
     hoi: int,
     declined: int,
     pending: int,
+    headcount: int | None = None,
 ) -> str:
+    shown = f"{members}/{headcount}" if headcount is not None else str(members)
     return (
         f"{rank}. {name}: {admitted}/{target} ({percent(admitted, target)})\n"
-        f"   ĐV {members}, đạt {met} · GT {introduced} · Đoàn {doan}, Hội {hoi}"
+        f"   ĐV {shown}, đạt {met} · GT {introduced} · Đoàn {doan}, Hội {hoi}"
         f" · KKN {declined} · chờ {pending}"
     )
 
@@ -981,12 +1027,27 @@ def period_invalid(text: str) -> str:
 # --- deletion on request ---------------------------------------------------------------------
 
 CONFIRM_ERASE = (
-    "Xóa toàn bộ dữ liệu của đồng chí: họ tên, số điện thoại, vai trò và mọi thanh niên đồng chí "
-    "đã giới thiệu? Việc này không hoàn tác được."
+    "Xóa toàn bộ dữ liệu của đồng chí: họ tên, số điện thoại, vai trò và những thanh niên đồng chí "
+    "giới thiệu còn chờ xét hoặc không được kết nạp? Những thanh niên đã được kết nạp nay là "
+    "đoàn viên, hội viên: việc kết nạp vẫn được tính cho đơn vị, không còn tên đồng chí. "
+    "Việc này không hoàn tác được."
 )
 BTN_ERASE_YES = "🗑 Xóa hết"
 BTN_ERASE_NO = "Giữ lại"
-ERASED = "Đã xóa toàn bộ dữ liệu của đồng chí. Gõ /start nếu muốn ghi danh lại."
+ERASED = (
+    "Đã xóa toàn bộ dữ liệu của đồng chí; các trường hợp đã kết nạp vẫn được tính cho đơn vị. "
+    "Gõ /start nếu muốn ghi danh lại."
+)
+
+
+def member_left(unit_name: str, kept: int) -> str:
+    """To the unit's leaders: someone erased their data (whom is no longer known)."""
+    text = f"Một đoàn viên, hội viên của {unit_name} đã rời bot và xóa dữ liệu của mình."
+    if kept:
+        text += f" {kept} trường hợp đã kết nạp do đồng chí ấy giới thiệu vẫn được tính."
+    return text
+
+
 ERASE_KEPT = "Đã giữ nguyên dữ liệu."
 
 
@@ -1023,3 +1084,312 @@ PICK_UNIT_VIEW = "Tình hình đơn vị"
 
 def children_page(unit_name: str, page: int, pages: int) -> str:
     return f"Đơn vị trực thuộc {unit_name} (trang {page + 1}/{pages}):"
+
+
+# --- motcongmot import-admissions: a unit's admissions from before the bot -----------------
+
+_CSV_PROBLEMS.update(
+    {
+        "adm_header": "dòng tiêu đề phải là: youth,birth,org,introducer,admitted_on,unit_code",
+        "adm_columns": "cần đúng 6 cột: youth,birth,org,introducer,admitted_on,unit_code",
+        "adm_youth": "họ tên thanh niên không hợp lệ (cần họ tên đầy đủ, có dấu)",
+        "adm_birth": "ngày sinh dạng ngày/tháng/năm hoặc năm sinh, không ở tương lai",
+        "adm_introducer": "tên người giới thiệu không hợp lệ (để trống nếu không rõ)",
+        "adm_date": "ngày kết nạp dạng ngày/tháng/năm",
+        "adm_date_range": "ngày kết nạp chỉ từ 1/1 năm trước đến hôm nay",
+        "adm_age": "tuổi lúc kết nạp ngoài độ tuổi của tổ chức",
+        "adm_unit": "không có đơn vị với mã này",
+        "adm_twice": "thanh niên này trùng với dòng trước trong tệp",
+        "adm_known": "thanh niên này đã được giới thiệu hoặc kết nạp (ghi trên bot)",
+    }
+)
+
+
+def admissions_imported(count: int, created: int, already: int) -> str:
+    return f"Đã nạp {count} trường hợp kết nạp: {created} mới, {already} đã có từ trước."
+
+
+# --- the inspection report (XLSX) and the chart ----------------------------------------------
+
+SHEET_REPORT = "Báo cáo"
+REPORT_REPUBLIC = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
+REPORT_MOTTO = "Độc lập - Tự do - Hạnh phúc"
+REPORT_STARS = "***"
+REPORT_NUMBER = "Số:           -BC/"
+REPORT_ORG_LINE = {Org.DOAN: "ĐOÀN TNCS HỒ CHÍ MINH", Org.HOI: "HỘI LHTN VIỆT NAM"}
+# The body that issues the report, before the unit's name: "BCH TỈNH ĐOÀN MẪU"; a branch
+# (chi đoàn, chi hội) has an executive committee whatever its organisation.
+REPORT_BODY = {Org.DOAN: "BCH", Org.HOI: "ỦY BAN"}
+REPORT_BODY_BRANCH = "BCH"
+REPORT_TITLE = 'BÁO CÁO KẾT QUẢ THỰC HIỆN PHONG TRÀO "1+1"'
+REPORT_SIGN_FOR = {True: "T/M BAN THƯỜNG VỤ", False: "T/M BAN CHẤP HÀNH"}  # has child units
+REPORT_HOI_SIGNER = "CHỦ TỊCH"
+REPORT_RECIPIENTS = ["Nơi nhận:", "- Cấp trên (để báo cáo);", "- Lưu VP."]
+REPORT_PAGE = "Trang &P/&N"  # Excel prints &P as the page, &N as the number of pages
+REPORT_TABLE_TITLE = "Kết quả theo đơn vị trực thuộc:"
+REPORT_COMBINED = "TỔNG HỢP CHUNG"
+REPORT_TOTAL = "Tổng cộng"
+REPORT_NO_ADMISSIONS = "Không có thanh niên nào được kết nạp trong kỳ."
+_FIGURE_HEADERS = [
+    "Đoàn viên, hội viên",
+    "Đạt 1+1",
+    "Tỷ lệ đạt 1+1",
+    "Giới thiệu",
+    "Kết nạp vào Đoàn",
+    "Kết nạp vào Hội",
+    "Tổng kết nạp",
+    "Chỉ tiêu năm",
+    "Tỷ lệ so với chỉ tiêu",
+    "Không kết nạp",
+    "Chờ xét",
+]
+REPORT_TABLE_HEADERS = ["STT", "Đơn vị", *_FIGURE_HEADERS]
+REPORT_LEVEL_HEADERS = [
+    "STT",
+    "Đơn vị",
+    "Đơn vị cấp trên",
+    "Mã đơn vị",
+    *_FIGURE_HEADERS,
+    "Mốc của kỳ",
+]
+REPORT_ADMISSION_HEADERS = [
+    "STT",
+    "Họ và tên",
+    "Ngày sinh (năm sinh)",
+    "Tuổi khi kết nạp",
+    "Kết nạp vào",
+    "Đơn vị",
+    "Người giới thiệu",
+    "Ngày giới thiệu",
+    "Ngày kết nạp",
+    "Người quyết định kết nạp",
+    "Điện thoại (che một phần)",
+]
+LEVEL_PROVINCE = "Cấp tỉnh"
+LEVEL_COMMUNE = "Cấp xã"
+LEVEL_BRANCH = {Org.DOAN: "Chi đoàn", Org.HOI: "Chi hội"}
+LEVEL_BRANCHES = "Chi đoàn, chi hội"  # a last level holding both
+
+
+def number(n: int) -> str:
+    """10.992: Vietnamese groups thousands with a dot."""
+    return f"{n:,}".replace(",", ".")
+
+
+def level_numbered(n: int) -> str:
+    return f"Cấp {n}"
+
+
+def sheet_of_org(org: Org, level: str) -> str:
+    """A level's sheet when Đoàn and Hội share the workbook (at most 31 characters)."""
+    return f"{ORG_SHORT[org]} – {level}"
+
+
+def report_body(org: Org, branch: bool, unit_name: str) -> str:
+    return f"{REPORT_BODY_BRANCH if branch else REPORT_BODY[org]} {unit_name.upper()}"
+
+
+def report_place_date(place: str, day: int, month: int, year: int) -> str:
+    """Decree 30/2020: a day below 10 and the months 1 and 2 are written with a leading zero."""
+    shown_month = f"{month:02d}" if month < 3 else str(month)
+    when = f"ngày {day:02d} tháng {shown_month} năm {year}"
+    return f"{place}, {when}" if place else when[0].upper() + when[1:]
+
+
+def report_period_title(label: str) -> str:
+    year, _, part = label.partition("-")
+    if not part:
+        return f"NĂM {year}"
+    if part.startswith("H"):
+        return f"6 THÁNG {'ĐẦU' if part == 'H1' else 'CUỐI'} NĂM {year}"
+    return f"QUÝ {('I', 'II', 'III', 'IV')[int(part[1]) - 1]} NĂM {year}"
+
+
+def report_as_of(day: str) -> str:
+    return f"(Số liệu tính đến ngày {day})"
+
+
+def report_section(number: str, unit_name: str) -> str:
+    return f"{number}. {unit_name.upper()}"
+
+
+def report_direct(unit_name: str) -> str:
+    """The row for what belongs to the unit itself, not to a child (its own members)."""
+    return f"Trực tiếp tại {unit_name}"
+
+
+def report_summary(
+    unit_name: str,
+    label: str,
+    members: int,
+    met: int,
+    introduced: int,
+    doan: int,
+    hoi: int,
+    declined: int,
+    pending: int,
+    target: int,
+    expected: float,
+    due: int,
+) -> str:
+    admitted = doan + hoi
+    year = label.partition("-")[0]
+    parts = [
+        f"Trong {period_name(label)}, {unit_name} có {number(members)} đoàn viên, hội viên"
+        f' tham gia phong trào, {number(met)} đồng chí đạt "1+1" ({percent(met, members)}).'
+        f" Đã giới thiệu {number(introduced)} thanh niên, kết nạp {number(admitted)}"
+        f" ({number(doan)} vào Đoàn, {number(hoi)} vào Hội)"
+    ]
+    if target:
+        parts[0] += (
+            f", đạt {percent(admitted, target)} chỉ tiêu năm {year} ({number(target)} thanh"
+            f" niên); mốc cần đạt đến hết kỳ là {round(expected * 100)}% ({number(due)} thanh"
+            " niên)."
+        )
+        if admitted >= due:
+            parts.append("Đã đạt mốc của kỳ.")
+        else:
+            parts.append(f"Còn thiếu {number(due - admitted)} thanh niên so với mốc của kỳ.")
+    else:
+        parts[0] += f"; chưa có chỉ tiêu năm {year}."
+    parts.append(
+        f"Không kết nạp {number(declined)} trường hợp; {number(pending)} trường hợp đang chờ xét."
+    )
+    return " ".join(parts)
+
+
+def level_sheet_title(level: str, unit_name: str, label: str) -> str:
+    return f'Kết quả phong trào "1+1" {period_name(label)} – {level}, {unit_name}'
+
+
+def admissions_title(unit_names: list[str], label: str) -> str:
+    return f"Danh sách thanh niên được kết nạp {period_name(label)} – {' và '.join(unit_names)}"
+
+
+def admissions_total(count: int, doan: int, hoi: int) -> str:
+    return f"Cộng: {number(count)} thanh niên (vào Đoàn: {number(doan)}, vào Hội: {number(hoi)})."
+
+
+def workbook_title(label: str) -> str:
+    return f'Báo cáo kết quả thực hiện phong trào "1+1" {period_name(label)}'
+
+
+EXPORT_ORG_USAGE = (
+    "Gõ /xuat [kỳ] [mã đơn vị], ví dụ: /xuat 2026-H1. Chỉ Đoàn hoặc chỉ Hội: /xuat 2026 doan,"
+    " /xuat 2026 hoi."
+)
+CHART_BEHIND = "Đã kết nạp, chưa đạt mốc"
+CHART_ON_TRACK = "Đã kết nạp, đạt mốc"
+
+
+def chart_expected(share: float) -> str:
+    return f"Mốc kỳ ({round(share * 100)}% chỉ tiêu)"
+
+
+def chart_heading(label: str, unit_name: str) -> str:
+    return f"Kết nạp so với chỉ tiêu – {period_name(label)}\n{unit_name}"
+
+
+def chart_totals(admitted: int, target: int, share: float) -> str:
+    return (
+        f"Toàn đơn vị: {number(admitted)}/{number(target)} ({percent(admitted, target)}),"
+        f" mốc kỳ {round(share * 100)}%"
+    )
+
+
+def chart_as_of(day: str) -> str:
+    return f"Số liệu đến ngày {day}"
+
+
+def chart_shown(shown: int, total: int) -> str:
+    return f"Hiện {shown} trong số {total} đơn vị, yếu nhất trước"
+
+
+CHART_ALL_IN_EXPORT = "Đủ mọi đơn vị trong tệp /xuat."
+
+
+def chart_caption(
+    unit_name: str, label: str, admitted: int, target: int, share: float, as_of: str
+) -> str:
+    return (
+        f"📈 {unit_name}, {period_name(label)}: kết nạp {number(admitted)}/{number(target)}"
+        f" ({percent(admitted, target)}), mốc kỳ {round(share * 100)}%. Số liệu đến {as_of}."
+    )
+
+
+def report_own_target(unit_name: str, target: int, given: int) -> str:
+    return (
+        f"Ghi chú: chỉ tiêu năm của {unit_name} là {number(target)} thanh niên (đặt cho toàn"
+        f" đơn vị); tổng chỉ tiêu giao cho các đơn vị trực thuộc là {number(given)}."
+    )
+
+
+REPORT_NO_UNITS = "Chưa có đơn vị nào để báo cáo: nạp cây đơn vị trước (import-units)."
+
+# --- a member's own invitation (/moiban) and the friend's sign-up ----------------------------
+
+BTN_AGREE = "Đồng ý"
+BTN_DISAGREE = "Không"
+FRIEND_PRIVACY = (
+    "Bot lưu: họ tên, ngày sinh, số điện thoại (nếu bạn cho), tổ chức bạn muốn vào, để chi đoàn "
+    "liên hệ và xét kết nạp; lưu đến khi xét xong và theo quy định lưu trữ hồ sơ đoàn viên. "
+    "Bạn có thể xóa bất cứ lúc nào bằng cách nhắn /xoadulieu. Bạn đồng ý chứ?"
+)
+FRIEND_NOTHING_STORED = "Không có gì được lưu. Cảm ơn bạn đã ghé thăm!"
+FRIEND_ASK_NAME = "Họ và tên đầy đủ của bạn (có dấu)?"
+FRIEND_ASK_BIRTH = "Ngày sinh của bạn? Ví dụ 05/03/2008, hoặc chỉ năm sinh: 2008."
+FRIEND_ASK_PHONE = f"Số điện thoại của bạn? Bấm «{BTN_SHARE_PHONE}», gõ số, hoặc «{BTN_SKIP}»."
+FRIEND_ASK_PHONE_TYPED = "Số điện thoại của bạn? Gõ số, hoặc chọn:"
+FRIEND_ASK_ORG = "Bạn muốn vào tổ chức nào?"
+FRIEND_ASK_GUARDIAN = (
+    "Bạn chưa đủ 16 tuổi: cha mẹ hoặc người giám hộ của bạn đã đồng ý cho bạn đăng ký chưa?"
+)
+FRIEND_DUPLICATE = "Thông tin này đã có người đăng ký rồi, không cần đăng ký lại. Cảm ơn bạn!"
+FRIEND_INVITER_GONE = "Lời mời này không còn hiệu lực. Không có gì được lưu."
+
+
+def friend_intro(inviter: str, unit_name: str) -> str:
+    return (
+        'Phong trào "1+1": mỗi đoàn viên, hội viên giới thiệu một bạn trẻ vào Đoàn hoặc Hội.\n'
+        f"Đồng chí {inviter} ({unit_name}) mời bạn tham gia."
+    )
+
+
+def friend_saved(inviter: str) -> str:
+    return (
+        f"Đã ghi nhận đăng ký của bạn (người mời: {inviter}). "
+        "Chi đoàn sẽ liên hệ để xét kết nạp. Cảm ơn bạn!"
+    )
+
+
+def friend_signed_up(youth: str) -> str:
+    return f"🎉 {youth} đã tự đăng ký qua lời mời của đồng chí."
+
+
+def friend_invitation(link: str | None, code: str, renewed: bool) -> str:
+    head = "Lời mời cũ đã bị hủy. " if renewed else ""
+    where = f"Đường dẫn: {link}\n" if link else ""
+    return (
+        f"{head}Lời mời riêng của đồng chí để bạn trẻ tự đăng ký:\n{where}"
+        f"Mã mời: {code} (trên Zalo, bạn ấy nhắn cho bot: start {code})\n"
+        "Chuyển tin nhắn dưới đây cho bạn ấy. Đổi lời mời: /moiban moi"
+    )
+
+
+def friend_forward(inviter: str, link: str | None, code: str) -> str:
+    how = f"mở {link} hoặc " if link else ""
+    return (
+        f"Mình là {inviter}, mời bạn tham gia Đoàn/Hội qua phong trào 1+1. "
+        f"Để tự đăng ký, bạn {how}nhắn cho bot: start {code}"
+    )
+
+
+CONFIRM_ERASE_YOUTH = (
+    "Xóa thông tin bạn đã tự đăng ký? Nếu bạn đã được kết nạp, hồ sơ kết nạp được giữ lại "
+    "theo quy định, không kèm số điện thoại."
+)
+ERASED_YOUTH = "Đã xóa thông tin của bạn."
+
+
+def friend_withdrew(number: int) -> str:
+    return f"Giới thiệu số {number} đã được rút."

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from bot import texts
 from handlers import (
     appoint,
+    friend,
     help,
     honors,
     invite,
@@ -48,6 +49,7 @@ COMMANDS: list[Entry] = [
     Entry(("start",), registration.start, MEMBER),
     Entry(("gioithieu", "refer"), referral.refer, MEMBER),
     Entry(("cuatoi", "mine"), mine.show_mine, MEMBER),
+    Entry(("moiban", "invitefriend"), friend.invite_friend, MEMBER),
     Entry(("help", "trogiup", "menu"), help.show_help, MEMBER, in_help=False),
     Entry(("huy", "cancel"), help.cancel, MEMBER),
     Entry(("xoadulieu", "forgetme"), mine.ask_erase, MEMBER),

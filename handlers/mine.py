@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from bot import texts
 from handlers.chat import Button, Choice, Reply, Turn
-from handlers.common import current_member, parse_button, refuse
-from storage import members, referrals
+from handlers.common import Deps, current_member, notify_member, parse_button, refuse
+from storage import friends, members, referrals, roles, units
+from storage.members import Member
 from storage.referrals import Decision, NotAllowed, Status
+from storage.roles import Role
 
 SHOWN = 30  # a phone screen; older ones are counted, not listed
 WITHDRAW_BUTTONS = 5
@@ -71,18 +73,41 @@ async def press(turn: Turn) -> None:
 
 
 async def ask_erase(turn: Turn) -> None:
-    """/xoadulieu: deletion on request, after one confirmation."""
+    """/xoadulieu: deletion on request, after one confirmation (a member's, or a youth's who
+    signed up through a member's invitation)."""
     if await current_member(turn) is None:
-        await turn.say(texts.NOT_REGISTERED)
+        if not await friends.own_referrals(turn.deps.db, turn.who.channel, turn.who.user_ref):
+            await turn.say(texts.NOT_REGISTERED)
+            return
+        buttons = [[Button(texts.BTN_ERASE_YES, "er:y:1"), Button(texts.BTN_ERASE_NO, "er:n:1")]]
+        await turn.say(texts.CONFIRM_ERASE_YOUTH, buttons)
         return
     buttons = [[Button(texts.BTN_ERASE_YES, "er:y:0"), Button(texts.BTN_ERASE_NO, "er:n:0")]]
     await turn.say(texts.CONFIRM_ERASE, buttons)
+
+
+async def _erase_youth(turn: Turn) -> None:
+    deps = turn.deps
+    withdrawn = await friends.erase_youth(deps.db, turn.who.channel, turn.who.user_ref)
+    await turn.out.replace(Reply(texts.ERASED_YOUTH))
+    for gone in withdrawn:
+        async with deps.db.read() as conn:
+            introducer = await members.get(conn, gone.member_id) if gone.member_id else None
+        if introducer is not None:
+            await notify_member(deps, introducer, texts.friend_withdrew(gone.referral_id))
 
 
 async def press_erase(turn: Turn) -> None:
     assert isinstance(turn.incoming, Choice)
     parsed = parse_button(turn.incoming.data, "er", "yn", 1)
     member = await current_member(turn)
+    if parsed is not None and parsed[1] == [1] and member is None:
+        await turn.out.toast()
+        if parsed[0] == "n":
+            await turn.out.replace(Reply(texts.ERASE_KEPT))
+        else:
+            await _erase_youth(turn)
+        return
     if parsed is None or member is None:
         await refuse(turn)  # it only ever acts on the presser's own data
         return
@@ -90,5 +115,22 @@ async def press_erase(turn: Turn) -> None:
     if parsed[0] == "n":
         await turn.out.replace(Reply(texts.ERASE_KEPT))
         return
-    await members.erase(turn.deps.db, member.id)
+    deps = turn.deps
+    kept = await members.admissions_kept(deps.db, member.id)
+    leaders, unit_name = await _leaders_of(deps, member)
+    await members.erase(deps.db, member.id)
     await turn.out.replace(Reply(texts.ERASED))
+    for leader in leaders:
+        await notify_member(deps, leader, texts.member_left(unit_name, kept))
+
+
+async def _leaders_of(deps: Deps, member: Member) -> tuple[list[Member], str]:
+    """The leaders of the member's unit, or of the nearest unit above that has some (the
+    member themself left out), and the unit's name: read before the member is erased."""
+    async with deps.db.read() as conn:
+        chain = await units.ancestors(conn, member.unit_id)
+    for unit in chain:
+        found = [m for m in await roles.holders(deps.db, unit.id, Role.LEADER) if m.id != member.id]
+        if found:
+            return found, chain[0].name
+    return [], chain[0].name if chain else ""

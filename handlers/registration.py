@@ -9,11 +9,11 @@ from __future__ import annotations
 import re
 
 from bot import texts
-from handlers import appoint, flow
+from handlers import appoint, flow, friend
 from handlers.chat import Reply, Turn
 from handlers.common import current_member
 from handlers.flow import Draft, End, Next, Outcome, Retry, Stay
-from storage import codes, invites, members, roles, units
+from storage import codes, friends, invites, members, roles, units
 from storage.members import AlreadyRegistered
 from storage.units import Unit
 from storage.validation import MemberIn, Org, error_code, normalize_name, normalize_phone
@@ -47,7 +47,7 @@ async def start(turn: Turn) -> None:
         return
     if grant is not None:
         await _start_with_grant(turn, grant)
-    elif code is not None or payload.startswith(invites.UNIT_PREFIX):
+    elif code is not None or payload.startswith((invites.UNIT_PREFIX, friends.PREFIX)):
         await _start_with_invite(turn, payload, code)
     else:
         await turn.say(texts.WELCOME)
@@ -73,6 +73,11 @@ async def _invited_unit(turn: Turn, payload: str, code: str | None) -> Unit | No
 async def _start_with_invite(turn: Turn, payload: str, code: str | None) -> None:
     unit = await _invited_unit(turn, payload, code)
     if unit is None:
+        deps = turn.deps
+        inviter = await friends.inviter(deps.db, deps.link_secret, payload, code)
+        if inviter is not None:  # a member's own invitation to a friend
+            await friend.start(turn, inviter)
+            return
         await turn.say(texts.INVITE_INVALID)
         await flow.begin(turn, REGISTRATION, UNIT, {"at": 0, "page": 0})
         return
@@ -229,7 +234,9 @@ async def _finish(turn: Turn, draft: Draft, phone: str | None) -> Outcome:
             await turn.say(f"{problem}\n{texts.CHOOSE_OWN_UNIT}", phone_done=True)
             return Next(UNIT, {"at": 0, "page": 0})
     try:
-        member = await members.register(deps.db, turn.who.key, draft["unit_id"], data, deps.clock)
+        member = await members.register(
+            deps.db, turn.who.key, draft["unit_id"], data, deps.clock, deps.settings.tz
+        )
     except AlreadyRegistered:
         await turn.say(texts.ALREADY_REGISTERED_ELSEWHERE, phone_done=True)
         return End()

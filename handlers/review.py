@@ -22,6 +22,7 @@ from handlers.common import (
 )
 from handlers.flow import Draft, End, Outcome, Refused, Retry
 from storage import members, referrals, roles, units
+from storage.members import Member
 from storage.referrals import Decision, NotAllowed, Referral
 from storage.roles import Actor, Role
 from storage.validation import mask_phone, parse_day
@@ -36,11 +37,22 @@ def _scope(actor: Actor) -> list[int]:
     return actor.top_units(Role.LEADER)
 
 
+def introducer_name(referral: Referral, member: Member | None) -> str:
+    """Who introduced the youth, as a leader should read it."""
+    if member is not None:
+        return member.full_name
+    if referral.introducer_gone:
+        return texts.INTRODUCER_GONE
+    return referral.introducer or texts.INTRODUCER_UNKNOWN
+
+
 async def _card(turn: Turn, actor: Actor, referral: Referral) -> tuple[str, Rows]:
     deps = turn.deps
     waiting = await referrals.count_pending(deps.db, _scope(actor), _own_id(actor))
     async with deps.db.read() as conn:
-        introducer = await members.get(conn, referral.member_id)
+        introducer = None
+        if referral.member_id is not None:
+            introducer = await members.get(conn, referral.member_id)
         unit = await units.get(conn, referral.unit_id)
     youngest, oldest = referral.birth.age_bounds(deps.today())
     text = texts.review_card(
@@ -49,10 +61,11 @@ async def _card(turn: Turn, actor: Actor, referral: Referral) -> tuple[str, Rows
         referral.full_name,
         texts.age_text(youngest, oldest),
         referral.org,
-        introducer.full_name if introducer else "–",
+        introducer_name(referral, introducer),
         unit.name if unit else "–",
         referral.introduced_at.astimezone(deps.settings.tz).strftime("%d/%m/%Y"),
         mask_phone(referral.phone) if referral.phone else None,
+        self_registered=referral.self_registered,
     )
     buttons = [
         [
@@ -86,7 +99,9 @@ async def review(turn: Turn) -> None:
 
 
 async def _allowed(turn: Turn, actor: Actor, referral: Referral | None) -> bool:
-    if referral is None or referral.member_id == _own_id(actor):
+    if referral is None:
+        return False
+    if referral.member_id is not None and referral.member_id == _own_id(actor):
         return False  # nobody decides their own referral
     return await roles.may(turn.deps.db, actor, referral.unit_id, Role.LEADER)
 
@@ -161,6 +176,8 @@ async def _decide(
 
 
 async def _tell_introducer(deps: Deps, referral: Referral) -> None:
+    if referral.member_id is None:
+        return  # the member left, or the unit's records name nobody in the bot
     async with deps.db.read() as conn:
         introducer = await members.get(conn, referral.member_id)
     if introducer is None:
@@ -202,13 +219,13 @@ async def take_date(turn: Turn, draft: Draft, text: str) -> Outcome:
     if not await _allowed(turn, actor, referral):
         return Refused()
     assert referral is not None
-    tz = deps.settings.tz
-    problem = referrals.admission_problem(referral, day, deps.today(), tz)
+    # Any day from 1 January of last year: a unit records its admissions from before the bot.
+    problem = referrals.admission_problem(referral, day, deps.today(), deps.settings.tz)
     if problem == "admission_in_future":
         return Retry(texts.ADMISSION_IN_FUTURE)
-    if problem == "admission_before_referral":
-        introduced_on = referral.introduced_at.astimezone(tz).strftime("%d/%m/%Y")
-        return Retry(texts.admission_before_referral(introduced_on))
+    if problem == "admission_too_old":
+        first = referrals.earliest_admission(deps.today()).strftime("%d/%m/%Y")
+        return Retry(texts.admission_too_old(first))
     await flow.cancel(turn)  # the journey ends before the next card is shown
     await _decide(turn, actor, referral, Decision.ADMIT, day, on_card=False)
     return End()

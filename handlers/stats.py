@@ -32,6 +32,8 @@ def _block(f: Figures) -> str:
         f.pending,
         f.target,
         f.expected_share,
+        coverage=f.coverage,
+        assigned=f.assigned,
     )
 
 
@@ -48,6 +50,7 @@ def _child_line(rank: int, f: Figures) -> str:
         f.admitted_hoi,
         f.declined,
         f.pending,
+        headcount=f.headcount if f.coverage else None,
     )
 
 

@@ -34,7 +34,8 @@ async def ask_org(turn: Turn, draft: Draft) -> None:
     own = await targets.own_targets(deps.db, draft["unit"], year)
     found = await stats.figures(deps.db, draft["unit"], Period(year))
     name = found.unit.name if found else ""
-    overview = texts.target_overview(name, year, own, found.defaulted if found else 0)
+    target, assigned = (found.target, found.assigned) if found else (0, None)
+    overview = texts.target_overview(name, year, own, target, assigned)
     rows = [[(texts.ORG_SHORT[org], org.value) for org in Org]]
     question = texts.ask(f"{overview}\n{texts.ASK_TARGET_ORG}")
     await turn.say(question, TARGET.keyboard(ORG, draft, rows))
@@ -64,8 +65,8 @@ async def take_value(turn: Turn, draft: Draft, text: str) -> Outcome:
     await targets.set_target(deps.db, draft["unit"], year, org, value, member_id, deps.clock)
     found = await stats.figures(deps.db, draft["unit"], Period(year))
     name = found.unit.name if found else ""
-    total = found.target if found else value
-    await turn.say(texts.target_saved(name, year, org, value, total))
+    total, assigned = (found.target, found.assigned) if found else (value, None)
+    await turn.say(texts.target_saved(name, year, org, value, total, assigned))
     return End()
 
 

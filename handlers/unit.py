@@ -31,6 +31,8 @@ async def _send_picture(turn: Turn, unit_id: int) -> None:
         view.pending,
         view.target,
         view.expected_share,
+        coverage=view.coverage,
+        assigned=view.assigned,
     )
     rows = [
         [

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import aiosqlite
 
@@ -75,20 +76,26 @@ async def member_of(db: Database, channel: str, user_ref: str) -> Member | None:
         return await find_by_user(conn, channel, user_ref)
 
 
+HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
 async def register(
     db: Database,
     key: ConversationKey,
     unit_id: int,
     data: MemberIn,
     clock: Clock,
+    tz: ZoneInfo = HANOI,
 ) -> Member:
     """Create the member and end the registration conversation in the same transaction."""
     async with db.write() as conn:
         if await find_by_user(conn, key.channel, key.user_ref) is not None:
             raise AlreadyRegistered
+        now = clock.now()
+        registered_on = now.astimezone(tz).date().isoformat()
         cursor = await conn.execute(
             "INSERT INTO members (channel, user_ref, unit_id, full_name, membership, phone,"
-            " registered_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            " registered_at, registered_on) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 key.channel,
                 key.user_ref,
@@ -96,26 +103,27 @@ async def register(
                 data.full_name,
                 data.membership.value,
                 data.phone,
-                to_db(clock.now()),
+                to_db(now),
+                registered_on,
             ),
         )
-        await counters.apply(conn, unit_id, await _membership_deltas(conn, unit_id, 1))
+        await _count_membership(conn, unit_id, registered_on, 1)
         await conversations.clear(conn, key)
         member = await get(conn, cursor.lastrowid or 0)
     assert member is not None
     return member
 
 
-async def _membership_deltas(
-    conn: aiosqlite.Connection, unit_id: int, sign: int
-) -> counters.Deltas:
-    """A member more (or less) in a unit: its count, and the default targets it feeds."""
+async def _count_membership(
+    conn: aiosqlite.Connection, unit_id: int, registered_on: str | None, sign: int
+) -> None:
+    """A member more (or less) in a unit, once the row is written (or deleted): the count, the
+    period they joined in, and the headcount and default targets that follow from it."""
     deltas: counters.Deltas = {(counters.CURRENT, "members"): sign}
-    sql = "SELECT DISTINCT year FROM targets WHERE unit_id = ?"
-    async with conn.execute(sql, (unit_id,)) as cur:
-        for row in await cur.fetchall():
-            deltas[(str(row[0]), "members_targeted")] = sign
-    return deltas
+    if registered_on:
+        counters.add(deltas, counters.buckets(registered_on), "joined", sign)
+    await counters.apply(conn, unit_id, deltas)
+    await counters.follow_tree(conn, unit_id)
 
 
 # grants.created_by of an erased admin: the column is NOT NULL, and an empty creator is one
@@ -146,24 +154,35 @@ async def _forget_references(conn: aiosqlite.Connection, member: Member) -> None
         await conn.execute(f"DELETE FROM {table} WHERE channel = ? AND user_ref = ?", key)
 
 
+async def admissions_kept(db: Database, member_id: int) -> int:
+    """How many of the member's referrals are admissions, which stay after an erasure."""
+    sql = "SELECT COUNT(*) FROM referrals WHERE member_id = ? AND status = 'admitted'"
+    async with db.read() as conn, conn.execute(sql, (member_id,)) as cur:
+        row = await cur.fetchone()
+    return int(row[0]) if row else 0
+
+
 async def erase(db: Database, member_id: int) -> bool:
     """Deletion on request: the member, their roles, conversations and the youths they
-    introduced are removed for good; the counters lose exactly what they had counted.
-    Their chat id goes from every other row, and the bytes from the file and its WAL."""
+    introduced who were not admitted are removed for good. Admitted youths are members of the
+    Union or the Federation now: their admissions stay, counted where they were, with the
+    introducing member shown as gone (the unit's official figures never go down); only the
+    member's own 1+1 goes. Their chat id goes from every other row, and the bytes from the
+    file and its WAL."""
     from storage import referrals  # a cycle at import time otherwise
 
     async with db.write() as conn:
         member = await get(conn, member_id)
         if member is None:
             return False
-        sql = "SELECT id FROM referrals WHERE member_id = ? ORDER BY id"
+        sql = "SELECT id, status FROM referrals WHERE member_id = ? ORDER BY id"
         async with conn.execute(sql, (member_id,)) as cur:
-            ids = [row[0] for row in await cur.fetchall()]
-        for referral_id in ids:
-            await referrals.forget(conn, referral_id)
-        await counters.apply(
-            conn, member.unit_id, await _membership_deltas(conn, member.unit_id, -1)
-        )
+            found = [(row[0], row[1]) for row in await cur.fetchall()]
+        for referral_id, status in found:
+            if status == "admitted":
+                await referrals.orphan(conn, referral_id)
+            else:
+                await referrals.forget(conn, referral_id)
         await _forget_references(conn, member)
         await conn.execute("UPDATE grants SET used_by = NULL WHERE used_by = ?", (member_id,))
         await conn.execute("DELETE FROM roles WHERE member_id = ?", (member_id,))
@@ -174,7 +193,12 @@ async def erase(db: Database, member_id: int) -> bool:
         await conn.execute(
             "UPDATE referral_audit SET actor_id = NULL WHERE actor_id = ?", (member_id,)
         )
+        async with conn.execute(
+            "SELECT registered_on FROM members WHERE id = ?", (member_id,)
+        ) as cur:
+            row = await cur.fetchone()
         await conn.execute("DELETE FROM members WHERE id = ?", (member_id,))
+        await _count_membership(conn, member.unit_id, row[0] if row else None, -1)
     # Committed: now push the zeroed pages into the main file and empty the WAL.
     await db.checkpoint()
     return True

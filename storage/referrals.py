@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import aiosqlite
 
-from storage import conversations, counters
+from storage import conversations, counters, friends
 from storage.clock import Clock, from_db, to_db
 from storage.conversations import ConversationKey
 from storage.db import Database
@@ -30,7 +30,7 @@ class Status(StrEnum):
 @dataclass(frozen=True)
 class Referral:
     id: int
-    member_id: int
+    member_id: int | None  # None: the member erased their data, or an import without one
     unit_id: int
     full_name: str
     birth: Birth
@@ -40,6 +40,11 @@ class Referral:
     status: Status
     introduced_at: datetime
     admitted_on: date | None
+    introduced_on: date | None = None  # the local date it counts as introduced
+    introducer: str | None = None  # the introducing member's name from a unit's records
+    introducer_gone: bool = False  # the introducing member erased their data
+    source: str = "chat"  # or "import"
+    self_registered: bool = False  # the youth signed up themselves, with their own consent
 
     @classmethod
     def from_row(cls, row: aiosqlite.Row) -> Referral:
@@ -56,15 +61,33 @@ class Referral:
             status=Status(row["status"]),
             introduced_at=from_db(row["introduced_at"]),
             admitted_on=date.fromisoformat(row["admitted_on"]) if row["admitted_on"] else None,
+            introduced_on=(
+                date.fromisoformat(row["introduced_on"]) if row["introduced_on"] else None
+            ),
+            introducer=row["introducer"],
+            introducer_gone=bool(row["introducer_gone"]),
+            source=row["source"],
+            self_registered=bool(row["self_registered"]),
         )
 
 
 _COLUMNS = """id, member_id, unit_id, full_name, birth_date, birth_year, phone, org,
-              guardian_consent, status, introduced_at, admitted_on, decided_on, introduced_on"""
+              guardian_consent, status, introduced_at, admitted_on, decided_on, introduced_on,
+              withdrawn_on, introducer, introducer_gone, source, self_registered"""
 
 
 class DuplicateReferral(Exception):
     """This youth was already introduced (by anyone); says nothing about by whom."""
+
+
+async def same_youth(conn: aiosqlite.Connection, full_name: str, birth: Birth) -> list[Referral]:
+    """Live referrals (not withdrawn) of a youth with this name and a compatible birth."""
+    sql = f"""SELECT {_COLUMNS} FROM referrals
+              WHERE name_key = ? AND birth_year = ? AND status <> 'withdrawn'
+                AND (birth_date IS NULL OR ? IS NULL OR birth_date = ?) ORDER BY id"""
+    day = birth.day.isoformat() if birth.day else None
+    async with conn.execute(sql, (name_key(full_name), birth.year, day, day)) as cur:
+        return [Referral.from_row(row) for row in await cur.fetchall()]
 
 
 async def _is_duplicate(
@@ -75,16 +98,8 @@ async def _is_duplicate(
         async with conn.execute(sql, (phone,)) as cur:
             if await cur.fetchone():
                 return True
-    if full_name and birth:
-        # A bare birth year matches any full date in that year, and the other way round.
-        sql = """SELECT 1 FROM referrals
-                 WHERE name_key = ? AND birth_year = ? AND status <> 'withdrawn'
-                   AND (birth_date IS NULL OR ? IS NULL OR birth_date = ?) LIMIT 1"""
-        day = birth.day.isoformat() if birth.day else None
-        async with conn.execute(sql, (name_key(full_name), birth.year, day, day)) as cur:
-            if await cur.fetchone():
-                return True
-    return False
+    # A bare birth year matches any full date in that year, and the other way round.
+    return bool(full_name and birth and await same_youth(conn, full_name, birth))
 
 
 async def already_referred(
@@ -109,8 +124,13 @@ async def submit(
     data: ReferralIn,
     clock: Clock,
     tz: ZoneInfo = HANOI,
+    *,
+    youth: tuple[str, str] | None = None,
 ) -> Referral:
-    """Save the referral as `introduced` and end the conversation, in one transaction."""
+    """Save the referral as `introduced` and end the conversation, in one transaction.
+
+    `youth`: the (channel, user ref) of a young person who signed up themselves through the
+    member's invitation, with their consent (recorded in the same transaction)."""
     async with db.write() as conn:
         duplicate = await _is_duplicate(conn, data.full_name, data.birth, data.phone)
         if duplicate:
@@ -140,6 +160,8 @@ async def submit(
             counters.add(deltas, counters.buckets(introduced_on), "introduced", 1)
             await counters.apply(conn, member.unit_id, deltas)
             await conversations.clear(conn, key)
+            if youth is not None:
+                await friends.mark_self_registered(conn, cursor.lastrowid, *youth, clock)
             async with conn.execute(
                 f"SELECT {_COLUMNS} FROM referrals WHERE id = ?", (cursor.lastrowid,)
             ) as cur:
@@ -213,9 +235,11 @@ async def next_pending(
         WHERE status = 'introduced' AND unit_id IN (SELECT id FROM sub)
           AND member_id IS NOT ? AND id > ?
         ORDER BY id LIMIT 1"""
+    # "IS NOT NULL" would hide the referrals whose member left from an unregistered admin.
+    exclude = exclude_member if exclude_member is not None else -1
     async with db.read() as conn:
         for start in (after_id, 0):
-            async with conn.execute(sql, (json.dumps(scope), exclude_member, start)) as cur:
+            async with conn.execute(sql, (json.dumps(scope), exclude, start)) as cur:
                 row = await cur.fetchone()
             if row is not None:
                 return Referral.from_row(row)
@@ -227,7 +251,8 @@ async def count_pending(db: Database, scope: list[int], exclude_member: int | No
     sql = f"""{SUBTREE}
         SELECT COUNT(*) FROM referrals
         WHERE status = 'introduced' AND unit_id IN (SELECT id FROM sub) AND member_id IS NOT ?"""
-    async with db.read() as conn, conn.execute(sql, (json.dumps(scope), exclude_member)) as cur:
+    exclude = exclude_member if exclude_member is not None else -1
+    async with db.read() as conn, conn.execute(sql, (json.dumps(scope), exclude)) as cur:
         row = await cur.fetchone()
     return int(row[0]) if row else 0
 
@@ -239,12 +264,22 @@ class Decision(StrEnum):
     REOPEN = "reopen"
 
 
-def admission_problem(referral: Referral, day: date, today: date, tz: ZoneInfo) -> str | None:
-    """Why a kết nạp date cannot be right, or None: not in the future, not before the referral."""
+def earliest_admission(today: date) -> date:
+    """Admissions are recorded back to 1 January of the previous year: a province that starts
+    in November still records its March admissions, and last year's report can be completed."""
+    return date(today.year - 1, 1, 1)
+
+
+def admission_problem(
+    referral: Referral | None, day: date, today: date, tz: ZoneInfo
+) -> str | None:
+    """Why a kết nạp date cannot be right, or None: not in the future, not before 1 January of
+    the previous year. It may be before the referral was typed: the referral then counts as
+    introduced on that day."""
     if day > today:
         return "admission_in_future"
-    if day < referral.introduced_at.astimezone(tz).date():
-        return "admission_before_referral"
+    if day < earliest_admission(today):
+        return "admission_too_old"
     return None
 
 
@@ -298,6 +333,75 @@ _TO = {
 }
 
 
+@dataclass(frozen=True)
+class _State:
+    """What the counters see of one referral row."""
+
+    status: Status
+    introduced_on: str
+    admitted_on: str | None = None
+    decided_on: str | None = None
+    withdrawn_on: str | None = None
+
+    @classmethod
+    def of(cls, row: aiosqlite.Row) -> _State:
+        return cls(
+            Status(row["status"]),
+            row["introduced_on"],
+            row["admitted_on"],
+            row["decided_on"],
+            row["withdrawn_on"],
+        )
+
+    def admitted_buckets(self) -> list[str]:
+        if self.status is Status.ADMITTED and self.admitted_on:
+            return counters.buckets(self.admitted_on)
+        return []
+
+    def counts(self, org: Org) -> counters.Deltas:
+        """The unit's counters this one row makes."""
+        deltas: counters.Deltas = {}
+        counters.add(deltas, counters.buckets(self.introduced_on), "introduced", 1)
+        if self.status is Status.INTRODUCED:
+            counters.add(deltas, [counters.CURRENT], "pending", 1)
+        counters.add(deltas, self.admitted_buckets(), f"admitted_{org.value}", 1)
+        if self.status is Status.DECLINED and self.decided_on:
+            counters.add(deltas, counters.buckets(self.decided_on), "declined", 1)
+        if self.status is Status.WITHDRAWN and self.withdrawn_on:
+            counters.add(deltas, counters.buckets(self.withdrawn_on), "withdrawn", 1)
+        return deltas
+
+
+def _minus(after: counters.Deltas, before: counters.Deltas) -> counters.Deltas:
+    return {key: after.get(key, 0) - before.get(key, 0) for key in after.keys() | before.keys()}
+
+
+async def _count_change(
+    conn: aiosqlite.Connection,
+    unit_id: int,
+    org: Org,
+    member_id: int | None,
+    before: _State | None,
+    after: _State | None,
+) -> None:
+    """The counter deltas of one row going from `before` to `after` (None: no row), called
+    once the row is written: 'met' is read from the member's admissions as they now are."""
+    old = before.counts(org) if before else {}
+    new = after.counts(org) if after else {}
+    await counters.apply(conn, unit_id, _minus(new, old))
+    if member_id is None:
+        return  # nobody's 1+1 to count: the member left, or the unit's records name no member
+    lost = before.admitted_buckets() if before else []
+    gained = after.admitted_buckets() if after else []
+    met: counters.Deltas = {}
+    for bucket in set(lost) | set(gained):
+        now = await counters.member_admissions(conn, member_id, bucket)
+        then = now - gained.count(bucket) + lost.count(bucket)
+        counters.add(met, [bucket], "met", (now > 0) - (then > 0))
+    if any(met.values()):
+        await counters.apply(conn, await _member_unit(conn, member_id), met)
+
+
 async def change_status(
     db: Database,
     referral_id: int,
@@ -313,11 +417,14 @@ async def change_status(
     """Apply one decision atomically, with its audit row; NotAllowed if the state moved on.
 
     Two leaders pressing "admitted" at the same moment: the UPDATE is conditional on the
-    status, so exactly one of them changes the row and the other gets NotAllowed.
+    status, so exactly one of them changes the row and the other gets NotAllowed. An admission
+    dated before the referral was typed moves its introduction back to that date.
     """
     after = _TO[action]
     if action is Decision.ADMIT and admitted_on is None:
         raise ValueError("an admission needs its date")  # every period count depends on it
+    now = clock.now()
+    today = now.astimezone(tz).date()
     async with db.write() as conn:
         async with conn.execute(
             f"SELECT {_COLUMNS} FROM referrals WHERE id = ?", (referral_id,)
@@ -328,26 +435,34 @@ async def change_status(
         before = Referral.from_row(row)
         if before.status not in _FROM[action]:
             raise NotAllowed
+        old = _State.of(row)
         day = admitted_on if action is Decision.ADMIT else None
         decided = action in (Decision.ADMIT, Decision.DECLINE)
-        now = clock.now()
-        decided_on = now.astimezone(tz).date() if decided else None
-        old_decided_on = row["decided_on"]
+        introduced_on = min(old.introduced_on, day.isoformat()) if day else old.introduced_on
+        new = _State(
+            after,
+            introduced_on,
+            day.isoformat() if day else None,
+            today.isoformat() if decided else None,
+            today.isoformat() if after is Status.WITHDRAWN else None,
+        )
         await conn.execute(
             """UPDATE referrals SET status = ?, admitted_on = ?, decided_at = ?, decided_by = ?,
-                   decided_on = ?
+                   decided_on = ?, introduced_on = ?, withdrawn_on = ?
                WHERE id = ? AND status = ?""",
             (
                 after.value,
-                day.isoformat() if day else None,
+                new.admitted_on,
                 to_db(now) if decided else None,
                 actor_id if decided else None,
-                decided_on.isoformat() if decided_on else None,
+                new.decided_on,
+                new.introduced_on,
+                new.withdrawn_on,
                 referral_id,
                 before.status.value,
             ),
         )
-        await _count_change(conn, before, after, day, decided_on, old_decided_on)
+        await _count_change(conn, before.unit_id, before.org, before.member_id, old, new)
         await _audit(conn, before, actor_id, action, after, day, reason, clock, actor_ref)
         async with conn.execute(
             f"SELECT {_COLUMNS} FROM referrals WHERE id = ?", (referral_id,)
@@ -362,41 +477,6 @@ async def _member_unit(conn: aiosqlite.Connection, member_id: int) -> int:
         row = await cur.fetchone()
     assert row is not None
     return int(row[0])
-
-
-async def _count_change(
-    conn: aiosqlite.Connection,
-    before: Referral,
-    after: Status,
-    admitted_on: date | None,
-    decided_on: date | None,
-    old_decided_on: str | None,
-) -> None:
-    """The counter deltas of one status change (called after the row was updated)."""
-    deltas: counters.Deltas = {}
-    met: counters.Deltas = {}  # counted on the member's own unit
-    if before.status is Status.INTRODUCED:
-        counters.add(deltas, [counters.CURRENT], "pending", -1)
-    if after is Status.INTRODUCED:
-        counters.add(deltas, [counters.CURRENT], "pending", 1)
-    if after is Status.ADMITTED and admitted_on is not None:
-        counters.add(deltas, counters.buckets(admitted_on), f"admitted_{before.org.value}", 1)
-        for bucket in counters.buckets(admitted_on):
-            if await counters.member_admissions(conn, before.member_id, bucket) == 1:
-                counters.add(met, [bucket], "met", 1)  # the first admission in this period
-    if before.status is Status.ADMITTED and before.admitted_on is not None:
-        old = counters.buckets(before.admitted_on)
-        counters.add(deltas, old, f"admitted_{before.org.value}", -1)
-        for bucket in old:
-            if await counters.member_admissions(conn, before.member_id, bucket) == 0:
-                counters.add(met, [bucket], "met", -1)  # no admission left in this period
-    if after is Status.DECLINED and decided_on is not None:
-        counters.add(deltas, counters.buckets(decided_on), "declined", 1)
-    if before.status is Status.DECLINED and old_decided_on:
-        counters.add(deltas, counters.buckets(old_decided_on), "declined", -1)
-    await counters.apply(conn, before.unit_id, deltas)
-    if met:
-        await counters.apply(conn, await _member_unit(conn, before.member_id), met)
 
 
 async def admitted_in_year(db: Database, member_id: int, year: int) -> int:
@@ -417,16 +497,73 @@ async def forget(conn: aiosqlite.Connection, referral_id: int) -> None:
     if row is None:
         return
     referral = Referral.from_row(row)
-    # Reverse its current state, as a withdrawal (or a reopening) would, then its introduction.
-    if referral.status in (Status.ADMITTED, Status.DECLINED):
-        await conn.execute(
-            "UPDATE referrals SET status = 'withdrawn', admitted_on = NULL WHERE id = ?",
-            (referral_id,),
-        )
-        await _count_change(conn, referral, Status.WITHDRAWN, None, None, row["decided_on"])
-    elif referral.status is Status.INTRODUCED:
-        await _count_change(conn, referral, Status.WITHDRAWN, None, None, None)
-    deltas: counters.Deltas = {}
-    counters.add(deltas, counters.buckets(row["introduced_on"]), "introduced", -1)
-    await counters.apply(conn, referral.unit_id, deltas)
     await conn.execute("DELETE FROM referrals WHERE id = ?", (referral_id,))
+    await _count_change(
+        conn, referral.unit_id, referral.org, referral.member_id, _State.of(row), None
+    )
+
+
+async def orphan(conn: aiosqlite.Connection, referral_id: int) -> None:
+    """An admission outlives its introducing member's erasure: counted where it was, with the
+    member shown as gone; the member's own 1+1 goes with them."""
+    async with conn.execute(
+        f"SELECT {_COLUMNS} FROM referrals WHERE id = ?", (referral_id,)
+    ) as cur:
+        row = await cur.fetchone()
+    if row is None or row["member_id"] is None:
+        return
+    state = _State.of(row)
+    sql = "UPDATE referrals SET member_id = NULL, introducer_gone = 1 WHERE id = ?"
+    await conn.execute(sql, (referral_id,))
+    member_id = int(row["member_id"])
+    met: counters.Deltas = {}
+    for bucket in state.admitted_buckets():
+        if await counters.member_admissions(conn, member_id, bucket) == 0:
+            counters.add(met, [bucket], "met", -1)  # their last admission of that period
+    await counters.apply(conn, await _member_unit(conn, member_id), met)
+
+
+async def insert_admission(
+    conn: aiosqlite.Connection,
+    *,
+    unit_id: int,
+    member_id: int | None,
+    introducer: str | None,
+    full_name: str,
+    birth: Birth,
+    org: Org,
+    admitted_on: date,
+    clock: Clock,
+    tz: ZoneInfo,
+) -> int:
+    """An admission from a unit's records (import-admissions): admitted, introduced that day."""
+    now = clock.now()
+    state = _State(
+        Status.ADMITTED,
+        admitted_on.isoformat(),
+        admitted_on.isoformat(),
+        now.astimezone(tz).date().isoformat(),
+    )
+    cursor = await conn.execute(
+        """INSERT INTO referrals (member_id, unit_id, full_name, name_key, birth_date, birth_year,
+               org, status, introduced_at, introduced_on, admitted_on, decided_at, decided_on,
+               introducer, source)
+           VALUES (?, ?, ?, ?, ?, ?, ?, 'admitted', ?, ?, ?, ?, ?, ?, 'import')""",
+        (
+            member_id,
+            unit_id,
+            full_name,
+            name_key(full_name),
+            birth.day.isoformat() if birth.day else None,
+            birth.year,
+            org.value,
+            to_db(now),
+            state.introduced_on,
+            state.admitted_on,
+            to_db(now),
+            state.decided_on,
+            introducer,
+        ),
+    )
+    await _count_change(conn, unit_id, org, member_id, None, state)
+    return int(cursor.lastrowid or 0)

@@ -1,18 +1,21 @@
 """Figures for /stats and the inspection report, read from the maintained counters.
 
 A unit's figures are its whole subtree's. Counts are by admission date for admissions, by
-referral date for introductions, by decision date for declines (all local dates).
+referral date for introductions, by decision date for declines (all local dates). Members and
+referrals waiting are those of the period's end: a past period shows who had registered by then
+and what was still waiting then (a reopened decision counts as never made).
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
 import aiosqlite
 
 from storage import units
-from storage.counters import CURRENT
+from storage.counters import CURRENT, HEADCOUNT, HEADCOUNTED, TARGET_EXTRA
 from storage.db import Database
 from storage.periods import Period
 from storage.units import Unit
@@ -22,16 +25,19 @@ from storage.validation import mask_phone, sort_key
 @dataclass(frozen=True)
 class Figures:
     unit: Unit
-    members: int
+    members: int  # registered in the bot by the period's end
     met: int
     introduced: int
     admitted_doan: int
     admitted_hoi: int
     declined: int
-    pending: int
+    pending: int  # still waiting at the period's end
     target: int
     expected_share: float
-    defaulted: int = 0  # members counting one each because their unit has no target set
+    headcount: int = 0  # official members where the unit file gives them, else registered
+    headcounted: int = 0  # units of the subtree with an official headcount
+    own_target: int | None = None  # the year's target set on the unit itself
+    assigned: int | None = None  # its children's targets, beside its own (None: not shown)
 
     @property
     def admitted(self) -> int:
@@ -40,6 +46,11 @@ class Figures:
     @property
     def progress(self) -> float | None:
         return self.admitted / self.target if self.target else None
+
+    @property
+    def coverage(self) -> tuple[int, int] | None:
+        """(registered, official members) once the unit file gives a headcount below."""
+        return (self.members, self.headcount) if self.headcounted else None
 
     @property
     def weakness(self) -> tuple[float, int, object]:
@@ -55,38 +66,102 @@ class Report:
     children: list[Figures]  # weakest first
 
 
+_EVENTS = ("introduced", "admitted_doan", "admitted_hoi", "declined", "withdrawn", "joined")
+
+
+def _later(period: Period) -> list[str]:
+    """The quarters of the period's year after it ends (later years are read as a range)."""
+    last = period.months[1] // 3
+    return [f"{period.year}-Q{q}" for q in range(last + 1, 5)]
+
+
+async def _values(
+    conn: aiosqlite.Connection, ids: list[int], period: Period
+) -> tuple[dict[tuple[int, str, str], int], dict[tuple[int, str], int]]:
+    """The counters a period needs: its own, the current state and the year's target; and,
+    summed by unit and metric, what happened after it (to go back from now to its end)."""
+    year, label, later = str(period.year), period.label(), _later(period)
+    values: dict[tuple[int, str, str], int] = {}
+    after: dict[tuple[int, str], int] = defaultdict(int)
+    read = {CURRENT, label, year}
+    wanted = [CURRENT, label, year, *later]
+    # Chunks keep the statements under SQLite's parameter limit on a national tree. Two
+    # statements, so that each seeks its buckets in the primary key: the period's own, and
+    # whatever sorts after the year's last quarter (later years, rarely any).
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        sql = f"""SELECT unit_id, bucket, metric, value FROM unit_stats
+                  WHERE unit_id IN ({marks}) AND bucket IN ({",".join("?" * len(wanted))})"""
+        async with conn.execute(sql, [*chunk, *wanted]) as cur:
+            for unit_id, bucket, metric, value in await cur.fetchall():
+                if bucket in read:
+                    values[(unit_id, bucket, metric)] = value
+                else:
+                    after[(unit_id, metric)] += value  # a later quarter of the year
+        sql = f"""SELECT unit_id, metric, SUM(value) FROM unit_stats
+                  WHERE unit_id IN ({marks}) AND bucket > ? AND length(bucket) = 4
+                  GROUP BY unit_id, metric"""
+        async with conn.execute(sql, [*chunk, f"{year}-Q4"]) as cur:
+            for unit_id, metric, value in await cur.fetchall():
+                after[(unit_id, metric)] += value  # later years
+    return values, after
+
+
+async def _own_targets(
+    conn: aiosqlite.Connection, ids: list[int], year: int
+) -> dict[int, tuple[int, int | None]]:
+    """unit -> (its own target, its children's targets or None without children)."""
+    found: dict[int, tuple[int, int | None]] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        sql = f"""SELECT unit_id, SUM(value) FROM targets
+                  WHERE year = ? AND unit_id IN ({marks}) GROUP BY unit_id"""
+        async with conn.execute(sql, [year, *chunk]) as cur:
+            own = {row[0]: row[1] for row in await cur.fetchall()}
+        if not own:
+            continue
+        marks = ",".join("?" * len(own))
+        sql = f"""SELECT u.parent_id, COUNT(DISTINCT u.id), COALESCE(SUM(s.value), 0)
+                  FROM units u LEFT JOIN unit_stats s ON s.unit_id = u.id
+                   AND ((s.bucket = ? AND s.metric = ?) OR (s.bucket = ? AND s.metric = ?))
+                  WHERE u.parent_id IN ({marks}) GROUP BY u.parent_id"""
+        args = [CURRENT, HEADCOUNT, str(year), TARGET_EXTRA, *own]
+        async with conn.execute(sql, args) as cur:
+            kids = {row[0]: row[2] for row in await cur.fetchall() if row[1]}
+        found.update({unit: (value, kids.get(unit)) for unit, value in own.items()})
+    return found
+
+
 async def _figures(
     conn: aiosqlite.Connection, found: list[Unit], period: Period
 ) -> dict[int, Figures]:
     if not found:
         return {}
+    ids = [u.id for u in found]
+    values, after = await _values(conn, ids, period)
+    targets = await _own_targets(conn, ids, period.year)
     year, label = str(period.year), period.label()
-    values: dict[tuple[int, str], int] = {}
-    # Chunks keep the statement under SQLite's parameter limit on a national tree.
-    for start in range(0, len(found), 500):
-        chunk = found[start : start + 500]
-        marks = ",".join("?" * len(chunk))
-        # The period's events, the current state, and the year's targets: nothing else.
-        sql = f"""SELECT unit_id, metric, value FROM unit_stats
-                  WHERE unit_id IN ({marks}) AND (bucket IN (?, ?) OR (bucket = ? AND metric IN
-                        ('target_doan', 'target_hoi', 'members_targeted')))"""
-        args = [u.id for u in chunk] + [CURRENT, label, year]
-        async with conn.execute(sql, args) as cur:
-            for unit_id, metric, value in await cur.fetchall():
-                values[(unit_id, metric)] = value
 
-    def get(unit_id: int, metric: str) -> int:
-        return values.get((unit_id, metric), 0)
+    def get(unit_id: int, metric: str, bucket: str = label) -> int:
+        return values.get((unit_id, bucket, metric), 0)
 
     result = {}
     for unit in found:
-        members = get(unit.id, "members")
-        target = (
-            get(unit.id, "target_doan")
-            + get(unit.id, "target_hoi")
-            + members
-            - get(unit.id, "members_targeted")
+        moved = {metric: after.get((unit.id, metric), 0) for metric in _EVENTS}
+        # Back from now to the period's end: who had registered, what was still waiting.
+        members = get(unit.id, "members", CURRENT) - moved["joined"]
+        pending = (
+            get(unit.id, "pending", CURRENT)
+            - moved["introduced"]
+            + moved["admitted_doan"]
+            + moved["admitted_hoi"]
+            + moved["declined"]
+            + moved["withdrawn"]
         )
+        headcount = get(unit.id, HEADCOUNT, CURRENT)
+        own, assigned = targets.get(unit.id, (None, None))
         result[unit.id] = Figures(
             unit=unit,
             members=members,
@@ -95,10 +170,13 @@ async def _figures(
             admitted_doan=get(unit.id, "admitted_doan"),
             admitted_hoi=get(unit.id, "admitted_hoi"),
             declined=get(unit.id, "declined"),
-            pending=get(unit.id, "pending"),
-            target=target,
+            pending=pending,
+            target=headcount + get(unit.id, TARGET_EXTRA, year),
             expected_share=period.expected_share,
-            defaulted=members - get(unit.id, "members_targeted"),
+            headcount=headcount,
+            headcounted=get(unit.id, HEADCOUNTED, CURRENT),
+            own_target=own,
+            assigned=assigned,
         )
     return result
 
@@ -155,17 +233,18 @@ class Admission:
     youth: str
     org: str
     unit: str
-    introducer: str
+    introducer: str  # the member, or the name in the unit's records; "" when unknown or gone
     phone: str | None  # masked
+    introducer_gone: bool = False  # the introducing member erased their data
 
 
 async def admissions(db: Database, unit_id: int, period: Period) -> list[Admission]:
     sql = """WITH RECURSIVE sub(id) AS (
                  SELECT ? UNION SELECT u.id FROM units u JOIN sub ON u.parent_id = sub.id)
-             SELECT r.admitted_on, r.full_name, r.org, u.name AS unit, m.full_name AS member,
-                    r.phone
+             SELECT r.admitted_on, r.full_name, r.org, u.name AS unit,
+                    COALESCE(m.full_name, r.introducer, '') AS member, r.phone, r.introducer_gone
              FROM referrals r JOIN units u ON u.id = r.unit_id
-             JOIN members m ON m.id = r.member_id
+             LEFT JOIN members m ON m.id = r.member_id
              WHERE r.status = 'admitted' AND r.unit_id IN (SELECT id FROM sub)
                AND r.admitted_on BETWEEN ? AND ?
              ORDER BY r.admitted_on, r.id"""
@@ -180,6 +259,7 @@ async def admissions(db: Database, unit_id: int, period: Period) -> list[Admissi
             row["unit"],
             row["member"],
             mask_phone(row["phone"]) if row["phone"] else None,
+            bool(row["introducer_gone"]),
         )
         for row in rows
     ]

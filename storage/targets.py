@@ -1,7 +1,9 @@
 """Chỉ tiêu: the admissions a unit should reach in a year.
 
-A target set on a unit covers the members registered directly in it; a unit without one counts
-one admission per registered member (1+1). A unit's figure is its whole subtree's sum.
+The Union assigns a number to each level: a target set on a unit is the figure for its whole
+subtree. A unit without one counts its children's targets plus one admission per member not
+under any of them (1+1), a member being an official headcount from the unit file where known,
+else a member registered in the bot (see storage/counters.py, `tree_figures`).
 """
 
 from __future__ import annotations
@@ -20,20 +22,6 @@ async def set_target(
     if not 0 <= value <= TARGET_MAX:
         raise ValueError("target_range")
     async with db.write() as conn:
-        async with conn.execute(
-            "SELECT org, value FROM targets WHERE unit_id = ? AND year = ?", (unit_id, year)
-        ) as cur:
-            before = {row[0]: row[1] for row in await cur.fetchall()}
-        deltas: counters.Deltas = {
-            (str(year), f"target_{org.value}"): value - before.get(org.value, 0)
-        }
-        if not before:  # from now on the unit's members no longer count one each by default
-            async with conn.execute(
-                "SELECT COUNT(*) FROM members WHERE unit_id = ?", (unit_id,)
-            ) as cur:
-                row = await cur.fetchone()
-            deltas[(str(year), "members_targeted")] = int(row[0]) if row else 0
-        await counters.apply(conn, unit_id, deltas)
         await conn.execute(
             """INSERT INTO targets (unit_id, year, org, value, set_by, set_at)
                VALUES (?, ?, ?, ?, ?, ?)
@@ -41,6 +29,8 @@ async def set_target(
                  value = excluded.value, set_by = excluded.set_by, set_at = excluded.set_at""",
             (unit_id, year, org.value, value, set_by, to_db(clock.now())),
         )
+        # The unit's own figure now overrides its subtree's, and its ancestors follow.
+        await counters.follow_tree(conn, unit_id, [year])
 
 
 async def own_targets(db: Database, unit_id: int, year: int) -> dict[Org, int]:

@@ -15,6 +15,9 @@ from storage.db import Database
 from storage.validation import Org, sort_key
 
 CSV_HEADER = ["code", "name", "parent_code", "org"]
+# The optional fifth column: the official number of đoàn viên / hội viên of the unit's subtree.
+MEMBERS_COLUMN = "members"
+HEADCOUNT_MAX = 10_000_000
 _CODE = re.compile(r"^[A-Za-z0-9_.\-]{1,40}$")
 UNIT_NAME_MAX = 150
 
@@ -47,6 +50,8 @@ class UnitRow:
     name: str
     parent_code: str
     org: Org
+    headcount: int | None = None  # empty cell: no official figure
+    has_headcount: bool = False  # the file has the members column (old files keep theirs)
 
 
 class CsvError(ValueError):
@@ -207,12 +212,25 @@ async def bump_invite_generation(conn: aiosqlite.Connection, unit_id: int) -> in
 # --- CSV import / export ---------------------------------------------------------------------
 
 
+def _headcount(cell: str, line: int) -> int | None:
+    text = cell.replace(" ", "").replace(".", "")  # "1 250" and "1.250" are how people write it
+    if not text:
+        return None
+    if not text.isascii() or not text.isdigit() or int(text) > HEADCOUNT_MAX:
+        raise CsvError(line, "csv_members", cell.strip())
+    return int(text)
+
+
 def parse_csv(text: str) -> list[UnitRow]:
-    """Check every row of a units file; raise CsvError naming the first bad line."""
+    """Check every row of a units file; raise CsvError naming the first bad line.
+
+    The header is code,name,parent_code,org, optionally followed by members."""
     reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
     header = next(reader, None)
-    if header is None or [h.strip().lower() for h in header] != CSV_HEADER:
+    names = [h.strip().lower() for h in header] if header is not None else []
+    if names not in (CSV_HEADER, [*CSV_HEADER, MEMBERS_COLUMN]):
         raise CsvError(1, "csv_header")
+    with_members = len(names) > len(CSV_HEADER)
     rows: list[UnitRow] = []
     seen: dict[str, int] = {}
     for record in reader:
@@ -220,9 +238,9 @@ def parse_csv(text: str) -> list[UnitRow]:
         index = reader.line_num
         if not record or all(not cell.strip() for cell in record):
             continue
-        if len(record) != len(CSV_HEADER):
+        if len(record) != len(names):
             raise CsvError(index, "csv_columns")
-        code, name, parent_code, org = (cell.strip() for cell in record)
+        code, name, parent_code, org = (cell.strip() for cell in record[:4])
         name = " ".join(name.split())
         if not _CODE.match(code):
             raise CsvError(index, "csv_code", code)
@@ -234,8 +252,11 @@ def parse_csv(text: str) -> list[UnitRow]:
             raise CsvError(index, "csv_org", org)
         if parent_code == code:
             raise CsvError(index, "csv_cycle", code)
+        headcount = _headcount(record[4], index) if with_members else None
         seen[code] = index
-        rows.append(UnitRow(index, code, name, parent_code, Org(org.lower())))
+        rows.append(
+            UnitRow(index, code, name, parent_code, Org(org.lower()), headcount, with_members)
+        )
     return rows
 
 
@@ -263,7 +284,13 @@ async def import_rows(db: Database, rows: list[UnitRow]) -> tuple[int, int]:
                 raise CsvError(line, "csv_cycle", code)
         created = updated = 0
         changed: set[str] = set()
+        heads = await _headcounts(conn)
+        recount_tree = False
         for row in rows:
+            if row.has_headcount and heads.get(row.code) != row.headcount:
+                recount_tree = True
+                if row.code in existing:
+                    changed.add(row.code)  # a new figure is a change of the unit
             if row.code in existing:
                 unit = existing[row.code]
                 before_parent = code_of.get(unit.parent_id or 0)
@@ -295,9 +322,20 @@ async def import_rows(db: Database, rows: list[UnitRow]) -> tuple[int, int]:
                 "UPDATE units SET parent_id = (SELECT id FROM units WHERE code = ?) WHERE code = ?",
                 (row.parent_code or None, row.code),
             )
+            if row.has_headcount:
+                await conn.execute(
+                    "UPDATE units SET headcount = ? WHERE code = ?", (row.headcount, row.code)
+                )
         if moved:  # subtree figures follow the new tree
             await counters.rebuild(conn)
+        elif recount_tree:  # official headcounts feed the headcounts and default targets above
+            await counters.refresh_tree(conn)
     return created, updated
+
+
+async def _headcounts(conn: aiosqlite.Connection) -> dict[str, int | None]:
+    async with conn.execute("SELECT code, headcount FROM units") as cur:
+        return {row[0]: row[1] for row in await cur.fetchall()}
 
 
 def _cycle(start: str, parents: dict[str, str | None]) -> list[str]:

@@ -28,6 +28,8 @@ class UnitPicture:
     target: int
     expected_share: float
     children: list[Unit]
+    coverage: tuple[int, int] | None = None  # (registered, official members), when known
+    assigned: int | None = None  # children's targets, beside the unit's own target
 
     @property
     def progress(self) -> float | None:
@@ -64,4 +66,6 @@ async def picture(db: Database, unit_id: int, today: date, tz: ZoneInfo) -> Unit
         target=found.target,
         expected_share=expected_share_on(today),
         children=kids,
+        coverage=found.coverage,
+        assigned=found.assigned,
     )

@@ -298,7 +298,16 @@ async def refer(p: Person, name: str, birth: str, phone: str | None, org: Org) -
 
 
 # What /help says to a member, and the Telegram menus, spelled out from the catalog's words.
-MEMBER_COMMANDS = ["start", "gioithieu", "cuatoi", "help", "huy", "xoadulieu", "vinhdanh"]
+MEMBER_COMMANDS = [
+    "start",
+    "gioithieu",
+    "cuatoi",
+    "moiban",
+    "help",
+    "huy",
+    "xoadulieu",
+    "vinhdanh",
+]
 LEADER_COMMANDS = ["duyet", "donvi", "stats", "xuat", "chitieu", "moi", "nhacnho", "lichnhac"]
 MEMBER_HELP = texts.help_text(
     [("member", [texts.HELP_LINES[n] for n in MEMBER_COMMANDS if n != "help"])]

@@ -120,7 +120,7 @@ async def test_a_branch_from_referral_to_admission(
     for typed, problem in [
         ("mai", texts.ADMISSION_DATE_FORMAT),
         ("27/11/2026", texts.ADMISSION_IN_FUTURE),
-        ("25/11/2026", texts.admission_before_referral("26/11/2026")),
+        ("31/12/2024", texts.admission_too_old("01/01/2025")),
     ]:
         replies = await leader.send(typed)
         assert [r.text for r in replies] == [problem, texts.ask(texts.ASK_ADMISSION_DATE)]
