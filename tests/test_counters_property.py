@@ -737,9 +737,11 @@ def test_maintained_counters_equal_recount_after_every_step(
 
 
 def test_the_random_sequences_reached_the_interesting_cases() -> None:
-    """Runs after the property (file order): the sequences did exercise what they claim to."""
+    """The sequences did exercise what they claim to. Run after the property (file order) it
+    reads what the property counted; run alone or first, it runs the property itself (the same
+    derandomized sequences), so it can never pass by skipping."""
     if not TOTALS:
-        pytest.skip("the property did not run in this session")
+        test_maintained_counters_equal_recount_after_every_step()
     for outcome in (
         "registered",
         "submitted",
