@@ -10,6 +10,7 @@ from pathlib import Path
 
 from bot import texts
 from storage.validation import Org
+from tests.conftest import ADMIN_ID
 from tests.fakebotapi import FakeBotApi
 from tests.harness import (
     LEADER_COMMANDS,
@@ -318,3 +319,12 @@ async def test_an_unregistered_admin_is_named_in_the_audit_trail(
         {"actor_id": None, "actor_ref": who, "action": "decline"},
         {"actor_id": None, "actor_ref": who, "action": "reopen"},
     ]
+
+
+async def test_admins_from_admin_ids_have_their_menu_from_the_start(
+    api: FakeBotApi, bot: RunningBot
+):
+    own_menu = {"type": "chat", "chat_id": ADMIN_ID}
+    menu = [(c["command"], c["description"]) for c in api.commands_for(own_menu)]
+    assert ("bonhiem", texts.MENU_WORDS["bonhiem"]) in menu
+    assert ("duyet", texts.MENU_WORDS["duyet"]) in menu

@@ -48,6 +48,7 @@ from handlers import commands, numbered, router
 from handlers.chat import Choice, Command, Incoming, Other, Phone, Reply, Text, Turn, Who
 from handlers.common import Deps
 from scheduler.fanout import Outcome
+from storage.roles import Role
 
 log = logging.getLogger(__name__)
 
@@ -319,6 +320,7 @@ class TelegramChannel:
         try:
             await self.app.initialize()
             await self.app.bot.set_my_commands([BotCommand(n, d) for n, d in commands.menu(None)])
+            await self._admin_menus()
         except InvalidToken:
             raise ChannelUnavailable(NAME, refused=True, kind="InvalidToken") from None
         except TelegramError as exc:
@@ -351,6 +353,13 @@ class TelegramChannel:
             await self.app.updater.stop()
         if self.app.running:
             await self.app.stop()
+
+    async def _admin_menus(self) -> None:
+        """ADMIN_IDS see their commands from the start, not only after an appointment."""
+        for address in self.deps.settings.admin_ids:
+            channel, _, ref = address.partition(":")
+            if channel == NAME:
+                await self.show_role_menu(ref, commands.menu(Role.ADMIN))
 
     def health(self) -> dict[str, Any]:
         receiving = self.app.running and (
