@@ -139,24 +139,32 @@ class Runtime:
             raise
 
     async def stop(self) -> None:
-        for adapter in self.adapters.values():
-            try:
-                await adapter.stop()
-            except Exception:
-                log.exception("%s: could not stop cleanly", adapter.name)
+        """Stop taking work first (webhooks, polls, reminder claims), then let what is in hand
+        finish, all within about 10 seconds, then close."""
+        if self.reminders is not None:
+            self.reminders.stopping = True  # no new claims while the channels wind down
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
-        if self.reminders is not None:
-            await self.reminders.stop()
-        await self.deps.heavy.stop()
         if self.web is not None:
-            await self.web.stop()
+            await self.web.stop()  # no webhook is answered 200 and then dropped
+        stops = [self._stop_adapter(adapter) for adapter in self.adapters.values()]
+        if self.reminders is not None:
+            stops.append(self.reminders.stop())
+        stops.append(self.deps.heavy.stop())
+        await asyncio.gather(*stops)
         for adapter in self.adapters.values():
             try:
                 await adapter.close()
             except Exception:
                 log.exception("%s: could not close cleanly", adapter.name)
         await self.deps.db.close()
+
+    @staticmethod
+    async def _stop_adapter(adapter: Adapter) -> None:
+        try:
+            await adapter.stop()
+        except Exception:
+            log.exception("%s: could not stop cleanly", adapter.name)
 
     async def daily_backup(self) -> None:
         """BACKUP_DIR: a verified copy a day, the newest BACKUP_KEEP kept."""

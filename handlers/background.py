@@ -8,6 +8,7 @@ how far it got when it takes long, and gets the result (or a short apology) when
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -40,7 +41,9 @@ class HeavyWork:
             await turn.say(texts.HEAVY_ALREADY)
             return
         await turn.say(texts.HEAVY_STARTED)
-        task = asyncio.create_task(self._run(turn, work), name=f"heavy:{turn.who.address}")
+        task = asyncio.create_task(
+            self._run(turn, work), name=f"heavy:{turn.who.address}", context=contextvars.Context()
+        )
         self.running[turn.who.address] = task
 
     async def _run(self, turn: Turn, work: Work) -> None:

@@ -47,6 +47,7 @@ async def show_honors(turn: Turn) -> None:
 async def _unit(turn: Turn, code: str | None) -> Unit | None:
     """The unit asked for, if the person may see it; their own unit (or top unit) by default."""
     actor = await current_actor(turn)
+    member = await current_member(turn)  # before the read below: it takes the same lock
     async with turn.deps.db.read() as conn:
         if code is not None:
             unit = await units.get_by_code(conn, code)
@@ -55,12 +56,10 @@ async def _unit(turn: Turn, code: str | None) -> Unit | None:
             found = sorted((u for u in tops if u), key=lambda u: u.parent_id is not None)
             unit = found[0] if found else None
         else:
-            member = await current_member(turn)
             unit = await units.get(conn, member.unit_id) if member else None
     if unit is None and code is None:
         await turn.say(texts.NOT_REGISTERED)
         return None
-    member = await current_member(turn)
     own = member is not None and unit is not None and member.unit_id == unit.id
     if unit is None or not (own or await roles.may(turn.deps.db, actor, unit.id, Role.LEADER)):
         await refuse(turn)  # an unknown code and a foreign one look the same

@@ -10,7 +10,7 @@ from __future__ import annotations
 from bot import texts
 from handlers import commands
 from handlers.chat import Choice, Command, Incoming, Reply, Text, Who, fold
-from storage import choices
+from storage import choices, conversations
 from storage.clock import Clock
 from storage.db import Database
 
@@ -39,14 +39,23 @@ async def remember(db: Database, who: Who, reply: Reply, clock: Clock) -> None:
 
 
 async def resolve(db: Database, who: Who, text: str) -> Incoming:
-    """What a typed line means: a choice shown last, a command, or plain text."""
+    """What a typed line means: a choice shown last, a command, or plain text.
+
+    While a question is open, a command without "/" must be the whole line ("hủy", "menu"):
+    "Hủy vì nhập nhầm ngày" is an answer (a reason, a name, a search), not /huy."""
     stripped = text.strip()
     shown = await choices.shown(db, who.key)
     picked = pick(shown, stripped)
     if picked is not None:
         label, data = picked
         return Choice(data) if data is not None else Text(label)
-    return parse_command(stripped) or Text(text)
+    command = parse_command(stripped)
+    if command is None:
+        return Text(text)
+    answering = await conversations.current(db, who.key) is not None
+    if answering and command.args and not stripped.startswith("/"):
+        return Text(text)
+    return command
 
 
 def pick(shown: choices.Shown, text: str, *, numbers: bool = True) -> tuple[str, str | None] | None:

@@ -9,6 +9,7 @@ store (APScheduler keeps jobs in memory), decides what was already done.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -103,8 +104,12 @@ class Reminders:
         task = self.running.get(occurrence_id)
         if task is not None and not task.done():
             return  # a double firing: the running fan-out already covers it
+        # A context of its own: a fan-out started while an update is handled must not mark
+        # that update handled with its writes (storage.db.HANDLING).
         self.running[occurrence_id] = asyncio.create_task(
-            self._fan_out(occurrence_id), name=f"fanout:{occurrence_id}"
+            self._fan_out(occurrence_id),
+            name=f"fanout:{occurrence_id}",
+            context=contextvars.Context(),
         )
 
     async def _fan_out(self, occurrence_id: str) -> None:

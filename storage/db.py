@@ -167,7 +167,12 @@ class Database:
             except BaseException:
                 await conn.execute("ROLLBACK")
                 raise
-            await conn.execute("COMMIT")
+            try:
+                await conn.execute("COMMIT")
+            except BaseException:  # a full disk, an I/O error: never stay inside a transaction
+                if conn.in_transaction:
+                    await conn.execute("ROLLBACK")
+                raise
 
     @asynccontextmanager
     async def reader(self) -> AsyncIterator[aiosqlite.Connection]:

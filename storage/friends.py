@@ -25,8 +25,14 @@ PREFIX = "r_"
 _PAYLOAD = re.compile(r"^r_(\d{1,12})_([A-Za-z0-9_-]{22})$")
 
 
-def _tag(secret: bytes, member_id: int, generation: int) -> str:
-    mac = hmac.new(secret, f"friend:{member_id}:{generation}".encode(), hashlib.sha256)
+def _who(member: Member, generation: int) -> str:
+    # The registration instant too: a member id freed by an erasure and given to the next
+    # person never makes the erased member's old invitation theirs.
+    return f"{member.id}:{member.registered_at.isoformat()}:{generation}"
+
+
+def _tag(secret: bytes, member: Member, generation: int) -> str:
+    mac = hmac.new(secret, f"friend:{_who(member, generation)}".encode(), hashlib.sha256)
     return base64.urlsafe_b64encode(mac.digest()[:16]).decode().rstrip("=")
 
 
@@ -53,13 +59,13 @@ async def invitation(db: Database, secret: bytes, member: Member, *, renew: bool
             )
         generation = await _generation(conn, member.id)
         assert generation is not None
-        code = codes.derived_code(secret, f"friend-code:{member.id}:{generation}")
+        code = codes.derived_code(secret, f"friend-code:{_who(member, generation)}")
         await conn.execute(
             """INSERT OR IGNORE INTO member_invite_codes (digest, member_id, generation)
                VALUES (?, ?, ?)""",
             (codes.digest(code), member.id, generation),
         )
-    payload = f"{PREFIX}{member.id}_{_tag(secret, member.id, generation)}"
+    payload = f"{PREFIX}{member.id}_{_tag(secret, member, generation)}"
     return Invitation(payload, code)
 
 
@@ -76,13 +82,11 @@ async def inviter(db: Database, secret: bytes, payload: str, code: str | None) -
         match = _PAYLOAD.match(payload)
         if not match:
             return None
-        member_id = int(match[1])
-        generation = await _generation(conn, member_id)
-        if generation is None or not hmac.compare_digest(
-            _tag(secret, member_id, generation), match[2]
-        ):
+        member = await members.get(conn, int(match[1]))
+        generation = await _generation(conn, int(match[1]))
+        if member is None or generation is None:
             return None
-        return await members.get(conn, member_id)
+        return member if hmac.compare_digest(_tag(secret, member, generation), match[2]) else None
 
 
 async def mark_self_registered(

@@ -170,3 +170,21 @@ async def test_a_command_in_a_group_gets_one_pointer_and_nothing_is_recorded(
     assert await rows(bot, "SELECT COUNT(*) AS n FROM seen_updates") == before
     assert await rows(bot, "SELECT * FROM members") == []
     assert await rows(bot, "SELECT * FROM conversations") == []
+
+
+async def test_a_burst_from_one_chat_runs_one_at_a_time_in_order():
+    from bot.channels import PerChat
+
+    chats, inside, order = PerChat(), [], []
+
+    async def update(n: int) -> None:
+        async with chats.hold("chat"):
+            inside.append(n)
+            assert len(inside) == 1, inside  # never two of one chat at once
+            await asyncio.sleep(0.01)
+            order.append(n)
+            inside.remove(n)
+
+    await asyncio.gather(*(update(n) for n in range(6)))
+    assert order == list(range(6))
+    assert len(chats) == 0  # forgotten once nobody holds or waits

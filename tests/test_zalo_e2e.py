@@ -372,3 +372,14 @@ async def test_zalo_quota_spent_fails_the_delivery_once_and_says_so_once(
     # Telegram went on regardless, and the leader hears the count.
     assert branch["lan"].last_text == texts.MANUAL_NUDGE
     assert leader.last_text == texts.nudged(2, 0, 3)
+
+
+async def test_an_answer_that_starts_like_a_command_is_an_answer(
+    bot: RunningBot, zperson: Callable[..., ZaloPerson]
+):
+    ted = zperson()
+    await ted.send("start")
+    replies = await ted.send("Mới chuyển về thôn")  # "mới" is /moi's name: here, a search
+    assert replies[0].text == texts.SEARCH_NONE
+    replies = await ted.send("hủy")  # the whole line: the way out
+    assert replies[-1].text == texts.CANCELLED

@@ -43,7 +43,7 @@ from telegram.ext import (
 )
 
 from bot import texts
-from bot.channels import ChannelUnavailable
+from bot.channels import ChannelUnavailable, PerChat
 from handlers import commands, numbered, router
 from handlers.chat import Choice, Command, Incoming, Other, Phone, Reply, Text, Turn, Who
 from handlers.common import Deps
@@ -64,17 +64,11 @@ class OnePerChat(BaseUpdateProcessor):
 
     def __init__(self, max_concurrent_updates: int) -> None:
         super().__init__(max_concurrent_updates)
-        self._locks: dict[int, asyncio.Lock] = {}
+        self.chats = PerChat()
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        key = _person(update)
-        lock = self._locks.setdefault(key, asyncio.Lock())
-        try:
-            async with lock:
-                await coroutine
-        finally:
-            if not lock.locked():
-                self._locks.pop(key, None)
+        async with self.chats.hold(_person(update)):
+            await coroutine
 
     async def initialize(self) -> None:
         pass
@@ -241,7 +235,8 @@ class Outbox:
             return
         if not self.answered:
             self.answered = True
-            await self.query.answer(text, show_alert=alert)
+            with suppress(BadRequest):  # "query is too old": the press still counts
+                await self.query.answer(text, show_alert=alert)
 
 
 def _polling_trouble(exc: TelegramError) -> None:
@@ -445,7 +440,8 @@ class TelegramChannel:
     async def send_text(self, user_ref: str, text: str) -> bool:
         try:
             await self.app.bot.send_message(int(user_ref), text)
-        except (Forbidden, BadRequest):
+        except TelegramError as exc:  # the action is done: a notice that failed is only logged
+            log.warning("telegram: a notice was not delivered (%s)", type(exc).__name__)
             return False
         return True
 
@@ -475,7 +471,7 @@ async def deliver(bot: Bot, user_ref: str, text: str) -> tuple[Outcome, float]:
         gone = "chat not found" in str(exc).lower()
         return (Outcome.UNREACHABLE if gone else Outcome.FAILED), 0.0
     except TimedOut as exc:
-        if "not sent" in str(exc).lower():  # PTB's pool timeout: the request never left
+        if "not sent" in str(exc).lower().replace("*", ""):  # pool timeout: it never left
             return Outcome.RETRY, 0.0
         return Outcome.UNCERTAIN, 0.0  # it may have arrived: never send it twice
     except NetworkError:

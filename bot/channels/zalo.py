@@ -20,7 +20,7 @@ import httpx
 from aiohttp import web
 
 from bot import texts
-from bot.channels import ChannelUnavailable
+from bot.channels import ChannelUnavailable, PerChat
 from handlers import numbered, router
 from handlers.chat import File, Incoming, Other, Reply, Turn, Who
 from handlers.common import Deps
@@ -136,7 +136,7 @@ class ZaloChannel:
         self.error_observers: list[Callable[[BaseException], None]] = []
         self._poller: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
-        self._locks: dict[str, asyncio.Lock] = {}
+        self.chats = PerChat()
         self._gate = asyncio.Semaphore(CONCURRENT)
         self._quota_told = False
 
@@ -245,13 +245,12 @@ class ZaloChannel:
             return
         if chat.get("chat_type", "PRIVATE") != "PRIVATE":
             return  # groups deliver only mentions, and the campaign is personal
-        lock = self._locks.setdefault(chat_ref, asyncio.Lock())
         try:
-            async with self._gate, lock:
+            # The chat's turn first, then a global slot: a burst from one chat never holds
+            # the slots everybody else needs.
+            async with self.chats.hold(chat_ref), self._gate:
                 await self._handle_one(update, message_id, Who(NAME, chat_ref, user_ref))
         finally:
-            if not lock.locked():
-                self._locks.pop(chat_ref, None)
             for observer in self.observers:
                 observer(message_id)
 
