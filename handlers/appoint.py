@@ -66,7 +66,9 @@ async def press(turn: Turn) -> None:
         return
     await turn.out.toast()
     role = Role.LEADER if op == "l" else Role.ADMIN
-    grant = await roles.create_grant(deps.db, unit.id, role, turn.who.address, deps.clock)
+    grant = await roles.create_grant(
+        deps.db, unit.id, role, turn.who.address, deps.clock, deps.link_secret
+    )
     link = deps.start_link(grant.payload)
     await turn.say(
         texts.grant_link(role.value, unit.name, link, unit.org, codes.display(grant.code))

@@ -59,7 +59,7 @@ async def _grant_digest(turn: Turn, payload: str, code: str | None) -> str | Non
     if roles.is_grant_payload(payload):
         return roles.token_hash(payload)
     if code is not None:
-        return await roles.grant_digest_for_code(turn.deps.db, code)
+        return await roles.grant_digest_for_code(turn.deps.db, code, turn.deps.link_secret)
     return None
 
 

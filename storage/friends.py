@@ -63,7 +63,7 @@ async def invitation(db: Database, secret: bytes, member: Member, *, renew: bool
         await conn.execute(
             """INSERT OR IGNORE INTO member_invite_codes (digest, member_id, generation)
                VALUES (?, ?, ?)""",
-            (codes.digest(code), member.id, generation),
+            (codes.digest(code, secret), member.id, generation),
         )
     payload = f"{PREFIX}{member.id}_{_tag(secret, member, generation)}"
     return Invitation(payload, code)
@@ -74,7 +74,7 @@ async def inviter(db: Database, secret: bytes, payload: str, code: str | None) -
     async with db.read() as conn:
         if code is not None:
             sql = "SELECT member_id, generation FROM member_invite_codes WHERE digest = ?"
-            async with conn.execute(sql, (codes.digest(code),)) as cur:
+            async with conn.execute(sql, (codes.digest(code, secret),)) as cur:
                 row = await cur.fetchone()
             if row is None or await _generation(conn, row[0]) != row[1]:
                 return None

@@ -58,7 +58,7 @@ async def remember_unit_code(db: Database, secret: bytes, unit: Unit) -> str:
     async with db.write() as conn:
         await conn.execute(
             "INSERT OR IGNORE INTO invite_codes (digest, unit_id, generation) VALUES (?, ?, ?)",
-            (codes.digest(code), unit.id, unit.invite_generation),
+            (codes.digest(code, secret), unit.id, unit.invite_generation),
         )
     return code
 
@@ -67,7 +67,7 @@ async def resolve_unit_code(db: Database, secret: bytes, code: str) -> Unit | No
     """The unit whose *current* invite code this is; a code of a renewed link is dead."""
     sql = "SELECT unit_id FROM invite_codes WHERE digest = ?"
     async with db.read() as conn:
-        async with conn.execute(sql, (codes.digest(code),)) as cur:
+        async with conn.execute(sql, (codes.digest(code, secret),)) as cur:
             row = await cur.fetchone()
         unit = await units.get(conn, row["unit_id"]) if row else None
     if unit is None:

@@ -137,7 +137,7 @@ class NewGrant:
 
 
 async def create_grant(
-    db: Database, unit_id: int, role: Role, created_by: str, clock: Clock
+    db: Database, unit_id: int, role: Role, created_by: str, clock: Clock, secret: bytes
 ) -> NewGrant:
     """A fresh one-time link and code; only their hashes are stored."""
     token = base64.urlsafe_b64encode(secrets.token_bytes(24)).decode().rstrip("=")
@@ -151,7 +151,7 @@ async def create_grant(
                VALUES (?, ?, ?, ?, ?, ?, ?)""",
             (
                 token_hash(payload),
-                codes.digest(code),
+                codes.digest(code, secret),
                 unit_id,
                 role.value,
                 created_by,
@@ -162,10 +162,10 @@ async def create_grant(
     return NewGrant(payload, code)
 
 
-async def grant_digest_for_code(db: Database, code: str) -> str | None:
+async def grant_digest_for_code(db: Database, code: str, secret: bytes) -> str | None:
     """The link hash of the grant a typed code belongs to: both then go the same way."""
     sql = "SELECT token_hash FROM grants WHERE code_hash = ?"
-    async with db.read() as conn, conn.execute(sql, (codes.digest(code),)) as cur:
+    async with db.read() as conn, conn.execute(sql, (codes.digest(code, secret),)) as cur:
         row = await cur.fetchone()
     return row["token_hash"] if row else None
 
