@@ -42,7 +42,10 @@ def _parser() -> argparse.ArgumentParser:
     restore.add_argument("file", type=Path)
     report = sub.add_parser("export", help="xuất báo cáo kiểm tra (XLSX)")
     report.add_argument("--period", required=True, help="2026, 2026-H1 hoặc 2026-Q3")
-    report.add_argument("--unit", required=True, help="mã đơn vị")
+    report.add_argument("--unit", help="mã đơn vị (không có: mọi đơn vị gốc, Đoàn và Hội)")
+    report.add_argument(
+        "--org", choices=["doan", "hoi"], help="không có --unit: chỉ Đoàn hoặc chỉ Hội"
+    )
     report.add_argument("--out", type=Path, required=True, help="tệp .xlsx")
     link = sub.add_parser("invite-link", help="đường dẫn mời đoàn viên vào một đơn vị")
     link.add_argument("code")
@@ -72,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "restore":
             return asyncio.run(_restore(storage_settings, args.file))
         if args.command == "export":
-            return _export_report(storage_settings, args.period, args.unit, args.out)
+            return _export_report(storage_settings, args.period, args.unit, args.org, args.out)
         if args.command == "invite-link":
             settings = load_settings(Settings)
             return asyncio.run(_invite_link(settings, args.code, args.bot_username))
@@ -215,36 +218,49 @@ def _export_units(settings: StorageSettings, out: Path | None) -> int:
     return 0
 
 
-def _export_report(settings: StorageSettings, period_text: str, code: str, out: Path) -> int:
+def _export_report(
+    settings: StorageSettings, period_text: str, code: str | None, org: str | None, out: Path
+) -> int:
     from storage.periods import parse_period
 
     period = parse_period(period_text)
     if period is None:
         print(texts.period_invalid(period_text), file=sys.stderr)
         return 2
-    data = asyncio.run(_report_bytes(settings, period, code))
-    if data is None:
-        print(texts.unit_missing(code), file=sys.stderr)
+    written = asyncio.run(_write_report(settings, period, code, org, out))
+    if written is None:
+        print(texts.unit_missing(code or ""), file=sys.stderr)
         return 1
-    out.write_bytes(data)
+    if not written:
+        print(texts.REPORT_NO_UNITS, file=sys.stderr)
+        return 1
     print(texts.exported(str(out)))
     return 0
 
 
-async def _report_bytes(settings: StorageSettings, period: object, code: str) -> bytes | None:
+async def _write_report(
+    settings: StorageSettings, period: object, code: str | None, org: str | None, out: Path
+) -> list[object] | None:
+    """The report of one unit, or of every root (Đoàn first, then Hội) written to `out`, row
+    by row; None for an unknown code."""
     from bot import reports
-    from storage import stats
+    from storage import report_rows
     from storage.periods import Period
 
     assert isinstance(period, Period)
     async with Database(settings.database_path) as db:
-        async with db.read() as conn:
-            unit = await units.get_by_code(conn, code)
-        if unit is None:
-            return None
-        levels = await stats.levels(db, unit.id, period)
-        admitted = await stats.admissions(db, unit.id, period)
-    return reports.workbook_bytes(levels, admitted)
+        if code is not None:
+            async with db.read() as conn:
+                unit = await units.get_by_code(conn, code)
+            if unit is None:
+                return None
+            ids = [unit.id]
+        else:
+            tops = sorted(await report_rows.roots(db), key=lambda u: list(Org).index(u.org))
+            ids = [u.id for u in tops if org is None or u.org == org]
+        today = local_today(SystemClock(), settings.tz)
+        heading = reports.Heading(today, settings.report_place, settings.report_signer_title)
+        return list(await reports.write_report(out, db, ids, period, heading))
 
 
 async def _backup(settings: StorageSettings, dest: Path) -> int:

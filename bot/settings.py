@@ -32,6 +32,10 @@ class StorageSettings(BaseSettings):
     timezone: str = "Asia/Ho_Chi_Minh"
     log_level: str = "INFO"
     log_format: Literal["text", "kv", "json"] = "text"  # kv, json: one line per event
+    # The inspection report's place line ("Hà Nội, ngày …"; empty: the date alone) and the
+    # title its signer signs under (Đoàn and joint reports; a Hội report is signed CHỦ TỊCH).
+    report_place: str = Field("", max_length=60)
+    report_signer_title: str = Field("BÍ THƯ", min_length=1, max_length=60)
 
     @field_validator("timezone")
     @classmethod

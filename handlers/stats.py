@@ -8,16 +8,21 @@ from __future__ import annotations
 
 import asyncio
 import re
+import tempfile
+from dataclasses import replace
+from pathlib import Path
 
 from bot import reports, texts
-from handlers.chat import Button, Choice, File, Reply, Rows, Turn
+from handlers.chat import Button, Choice, Command, File, Reply, Rows, Turn, fold
 from handlers.common import current_actor, refuse
 from storage import roles, stats, units
 from storage.periods import Period, parse_period
 from storage.roles import Actor, Role
 from storage.stats import Figures, Report
+from storage.validation import Org
 
 PAGE_SIZE = 8
+_PERIOD_ARG = re.compile(r"[0-9]{4}(-[A-Za-z0-9]+)?")  # as _target reads a period
 _BUTTON = re.compile(r"^st:([vcx]):([0-9]{1,9}):([0-9]{4}(?:-[HQ][1-4])?):([0-9]{1,4})$")
 
 
@@ -127,21 +132,64 @@ async def _send_chart(turn: Turn, report: Report) -> None:
     if not report.children:
         await turn.say(texts.NO_CHILDREN_CHART)
         return
+    as_of = turn.deps.today()
     # Drawing and writing files take CPU time: off the event loop, so the bot keeps answering.
-    png = await asyncio.to_thread(reports.chart_png, report)
-    caption = f"{texts.CHART_CAPTION} – {report.unit.unit.name}, {report.period.label()}"
+    png = await asyncio.to_thread(reports.chart_png, report, as_of)
+    f = report.unit
+    caption = texts.chart_caption(
+        f.unit.name,
+        report.period.label(),
+        f.admitted,
+        f.target,
+        f.expected_share,
+        reports.day_text(as_of),
+    )
+    shown = min(len(report.children), reports.CHART_UNITS)
+    if shown < len(report.children):
+        caption += (
+            f"\n{texts.chart_shown(shown, len(report.children))}. {texts.CHART_ALL_IN_EXPORT}"
+        )
     await turn.out.send(Reply(picture=File("bieudo.png", png, caption)))
 
 
 async def _send_export(turn: Turn, unit_id: int, period: Period) -> None:
-    db = turn.deps.db
-    levels = await stats.levels(db, unit_id, period)
-    admitted = await stats.admissions(db, unit_id, period)
-    unit = levels[0][0][0].unit
-    data = await asyncio.to_thread(reports.workbook_bytes, levels, admitted)
-    name = texts.export_filename(period.label(), unit.code)
-    caption = texts.export_caption(period.label(), unit.name)
+    await _send_report(turn, [unit_id], period)
+
+
+async def _send_report(turn: Turn, unit_ids: list[int], period: Period) -> None:
+    """The report of these units (one section each), written to a scratch file, then sent."""
+    settings = turn.deps.settings
+    heading = reports.Heading(
+        turn.deps.today(), settings.report_place, settings.report_signer_title
+    )
+    with tempfile.TemporaryDirectory(prefix="motcongmot-") as folder:
+        path = Path(folder) / "baocao.xlsx"
+        sections = await reports.write_report(path, turn.deps.db, unit_ids, period, heading)
+        if not sections:
+            await refuse(turn)
+            return
+        # The channels send bytes: the compressed file, never the workbook being built.
+        data = await asyncio.to_thread(path.read_bytes)
+    label = period.label()
+    name = texts.export_filename(label, "-".join(s.unit.code for s in sections))
+    caption = texts.export_caption(label, " và ".join(s.unit.name for s in sections))
     await turn.out.send(Reply(file=File(name, data, caption)))
+
+
+_ORGS = {"doan": Org.DOAN, "hoi": Org.HOI}
+
+
+async def _scope(turn: Turn, actor: Actor, wanted: list[Org]) -> list[int]:
+    """Without a unit code: the actor's top unit of each organisation (the first as /stats
+    chooses it), Đoàn then Hội, or only those asked for."""
+    async with turn.deps.db.read() as conn:
+        tops = [await units.get(conn, t) for t in actor.top_units(Role.LEADER)]
+    found = sorted(
+        (u for u in tops if u is not None),
+        key=lambda u: (u.parent_id is not None, u.name.casefold()),
+    )
+    first = {org: next((u.id for u in found if u.org is org), None) for org in Org}
+    return [unit for org in wanted or list(Org) if (unit := first[org]) is not None]
 
 
 async def show_stats(turn: Turn) -> None:
@@ -158,9 +206,25 @@ async def show_stats(turn: Turn) -> None:
 
 
 async def export(turn: Turn) -> None:
-    target = await _target(turn, texts.EXPORT_USAGE)
-    if target is not None:
-        await _send_export(turn, target[1], target[2])
+    """/xuat [period] [unit code | doan | hoi]: one unit's report, or, without a code, Đoàn
+    and Hội together when the user's scope holds both."""
+    wanted = [_ORGS[fold(a)] for a in turn.args if fold(a) in _ORGS]
+    rest = tuple(a for a in turn.args if fold(a) not in _ORGS)
+    asked = turn
+    if wanted and isinstance(turn.incoming, Command):  # _target reads the rest as before
+        asked = replace(turn, incoming=Command(turn.incoming.name, rest))
+    target = await _target(asked, texts.EXPORT_ORG_USAGE)
+    if target is None:
+        return
+    actor, unit_id, period = target
+    if any(not _PERIOD_ARG.fullmatch(a) for a in rest):  # a unit code: that unit alone
+        await _send_report(turn, [unit_id], period)
+        return
+    found = await _scope(turn, actor, wanted)
+    if not found:
+        await refuse(turn)
+        return
+    await _send_report(turn, found, period)
 
 
 async def press(turn: Turn) -> None:

@@ -116,6 +116,7 @@ async def test_stats_for_a_year_a_half_and_a_quarter(api, bot: RunningBot, admin
     assert photo.file.startswith(b"\x89PNG\r\n\x1a\n")
     pixels = matplotlib.image.imread(io.BytesIO(photo.file), format="png")
     assert pixels.shape[1] >= 1000  # wide enough to read on a phone
+    assert photo.text == texts.chart_caption("Tỉnh đoàn Mẫu", "2026", 3, 7, 1.0, "26/11/2026")
 
     half = (await admin.send("/stats 2026-H1 TD-MAU"))[0].text.split("\n")
     assert half[0] == texts.stats_header("2026-H1", "Tỉnh đoàn Mẫu")
@@ -185,7 +186,34 @@ async def test_export_spreadsheet(bot: RunningBot, admin: Person):
     assert document.filename == texts.export_filename("2026", "TD-MAU")
     assert document.text == texts.export_caption("2026", "Tỉnh đoàn Mẫu")
     assert document.file is not None
-    check_workbook(document.file)
+    check_workbook(document.file, "Ngày 26 tháng 11 năm 2026")
+
+
+async def test_export_doan_and_hoi_together_or_one_of_them(bot: RunningBot, admin: Person):
+    """The admin holds both roots: without a unit code, one workbook with a section each."""
+    both = (await admin.send("/xuat 2026"))[-1]
+    assert both.filename == texts.export_filename("2026", "TD-MAU-HOI-TINH")
+    names = "Tỉnh đoàn Mẫu và Hội LHTN Việt Nam tỉnh Mẫu"
+    assert both.text == texts.export_caption("2026", names)
+    assert both.file is not None
+    book = load_workbook(io.BytesIO(both.file))
+    assert book.sheetnames == [
+        texts.SHEET_REPORT,
+        "Đoàn – Cấp xã",
+        "Đoàn – Chi đoàn",
+        "Hội – Cấp xã",
+        "Hội – Chi hội",
+        texts.SHEET_ADMISSIONS,
+    ]
+    firsts = [row[0].value for row in book[texts.SHEET_REPORT].iter_rows()]
+    assert "III. " + texts.REPORT_COMBINED in firsts
+    admitted = [row[1].value for row in book[texts.SHEET_ADMISSIONS].iter_rows(min_row=3)]
+    assert admitted[:4] == ["Mạc Văn Sáu", "Ngô Văn Một", "Ngô Thị Hai", "Tạ Văn Năm"]
+    hoi = (await admin.send("/xuat 2026 hội"))[-1]
+    assert hoi.filename == texts.export_filename("2026", "HOI-TINH")
+    assert hoi.file is not None
+    hoi_book = load_workbook(io.BytesIO(hoi.file))
+    assert hoi_book.sheetnames == [texts.SHEET_REPORT, "Cấp xã", "Chi hội", texts.SHEET_ADMISSIONS]
 
 
 def rounded(values: list[object]) -> list[object]:
@@ -193,37 +221,81 @@ def rounded(values: list[object]) -> list[object]:
     return [round(v, 9) if isinstance(v, float) else v for v in values]
 
 
-def check_workbook(data: bytes) -> None:
+def check_workbook(data: bytes, place_date: str | None) -> None:
+    """The report sheet's heading and table (its totals are /stats'), the level sheets, and
+    the admissions list, as tests/test_report_workbook.py checks them in detail."""
     book = load_workbook(io.BytesIO(data))
-    assert book.sheetnames == ["Cấp 1", "Cấp 2", "Cấp 3", texts.SHEET_ADMISSIONS]
-    top = book["Cấp 1"]
-    assert [c.value for c in top[1]] == texts.LEVEL_HEADERS
-    assert top.freeze_panes == "A2"
-    assert rounded([c.value for c in top[2]]) == rounded(
-        ["TD-MAU", "Tỉnh đoàn Mẫu", None, 5, 2, 0.4, 5, 2, 1, 3, 1, 1, 7, 3 / 7, 1.0]
-    )
-    assert top["F2"].number_format == "0%"
-    level2 = {row[0].value: [c.value for c in row] for row in book["Cấp 2"].iter_rows(min_row=2)}
-    assert rounded(level2["X-AN-BINH"][2:14]) == rounded(
-        ["Tỉnh đoàn Mẫu", 4, 1, 0.25, 4, 1, 1, 2, 1, 1, 6, 2 / 6]
-    )
-    assert len(list(book["Cấp 3"].iter_rows(min_row=2))) == 6
+    assert book.sheetnames == [texts.SHEET_REPORT, "Cấp xã", "Chi đoàn", texts.SHEET_ADMISSIONS]
+    report = book[texts.SHEET_REPORT]
+    assert report["A1"].value == "ĐOÀN TNCS HỒ CHÍ MINH"
+    assert report["A2"].value == "BCH TỈNH ĐOÀN MẪU"
+    if place_date is not None:
+        assert report["G4"].value == place_date
+    rows = [[c.value for c in row] for row in report.iter_rows()]
+    header = next(i for i, row in enumerate(rows) if row[0] == "STT")
+    assert rows[header] == texts.REPORT_TABLE_HEADERS
+    body, totals = rows[header + 1 : header + 4], rows[header + 4]
+    assert [row[1] for row in body] == [
+        "Đoàn phường Hòa Lạc",
+        "Đoàn trường THPT Nguyễn Thị Minh Khai",
+        "Đoàn xã An Bình",
+    ]
+    assert totals[1] == texts.REPORT_TOTAL
+    # members, met, share, introduced, Đoàn, Hội, admitted, target, share, declined, pending
+    assert rounded(totals[2:13]) == rounded([5, 2, 0.4, 5, 2, 1, 3, 7, 3 / 7, 1, 1])
+    assert rounded(body[2][2:13]) == rounded([4, 1, 0.25, 4, 1, 1, 2, 6, 2 / 6, 1, 1])
+    for column in [2, 3, 5, 6, 7, 8, 9, 11, 12]:
+        assert totals[column] == sum(row[column] for row in body)
+    assert report["E" + str(header + 2)].number_format == "0%"
+    communes = [[c.value for c in row] for row in book["Cấp xã"].iter_rows(min_row=3)]
+    assert [row[1] for row in communes] == [row[1] for row in body] + [texts.REPORT_TOTAL]
+    assert len(list(book["Chi đoàn"].iter_rows(min_row=3))) == 6 + 1
     admitted = book[texts.SHEET_ADMISSIONS]
-    assert [c.value for c in admitted[1]] == texts.ADMISSION_HEADERS
-    rows = [[c.value for c in row] for row in admitted.iter_rows(min_row=2)]
-    assert rows == [
+    assert [c.value for c in admitted[2]] == texts.REPORT_ADMISSION_HEADERS
+    rows = [[c.value for c in row] for row in admitted.iter_rows(min_row=3)]
+    assert rows[:3] == [
         [
-            datetime(2026, 3, 1),
+            1,
             "Ngô Văn Một",
+            2005,
+            21,
             "Đoàn",
             "Chi đoàn thôn Tân Lập",
             "Trần Văn An",
+            datetime(2026, 2, 10),
+            datetime(2026, 3, 1),
+            None,
             "091****678",
         ],
-        [datetime(2026, 8, 20), "Ngô Thị Hai", "Hội", "Chi đoàn thôn Tân Lập", "Trần Văn An", None],
-        [datetime(2026, 10, 2), "Tạ Văn Năm", "Đoàn", "Chi đoàn khu phố 3", "Hồ Văn Em", None],
+        [
+            2,
+            "Ngô Thị Hai",
+            2003,
+            23,
+            "Hội",
+            "Chi đoàn thôn Tân Lập",
+            "Trần Văn An",
+            datetime(2026, 4, 5),
+            datetime(2026, 8, 20),
+            None,
+            None,
+        ],
+        [
+            3,
+            "Tạ Văn Năm",
+            2002,
+            24,
+            "Đoàn",
+            "Chi đoàn khu phố 3",
+            "Hồ Văn Em",
+            datetime(2026, 9, 1),
+            datetime(2026, 10, 2),
+            None,
+            None,
+        ],
     ]
-    assert admitted["A2"].number_format == "DD/MM/YYYY"
+    assert rows[3][1] == texts.admissions_total(3, 2, 1)
+    assert admitted["I3"].number_format == "DD/MM/YYYY"
     assert admitted.column_dimensions["B"].width >= len("Họ và tên thanh niên")
 
 
@@ -257,7 +329,7 @@ def _cli_export(db_path: Path, tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == texts.exported(str(out))
-    check_workbook(out.read_bytes())
+    check_workbook(out.read_bytes(), None)  # the command's date is today's
     bad = subprocess.run(
         [
             sys.executable,
