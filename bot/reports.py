@@ -21,7 +21,7 @@ import re
 import textwrap
 import time
 import weakref
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from copy import copy
 from dataclasses import astuple, dataclass, fields, replace
 from datetime import date
@@ -882,6 +882,7 @@ async def write_report(
     heading: Heading,
     sheet_rows: int = SHEET_ROWS,
     chunk: int = report_rows.CHUNK,
+    progress: Callable[[float], Awaitable[None]] | None = None,
 ) -> list[Section]:
     """Write the report of these units (one section each) to `path`; [] if none exists.
 
@@ -899,8 +900,12 @@ async def write_report(
         admissions = _Admissions(book, caption, sheet_rows)
         expected = sum(s.figures.admitted for s in sections)
         ids = [s.unit.id for s in sections]
+        done = 0
         async for rows in report_rows.admission_rows(db, ids, period, expected, chunk):
             await asyncio.to_thread(admissions.add, rows)
+            done += len(rows)
+            if progress is not None and expected:
+                await progress(min(done / expected, 0.99))  # saving takes the last moments
         admissions.finish()
         await asyncio.to_thread(book.save, part)
         os.replace(part, path)

@@ -112,6 +112,13 @@ FILE_NEEDS_SERVER = (
 )
 
 
+def file_too_big(megabytes: int) -> str:
+    return (
+        f"Báo cáo nặng {megabytes} MB, quá cỡ gửi qua tin nhắn. Đồng chí chọn đơn vị nhỏ hơn, "
+        "hoặc nhờ quản trị chạy lệnh: motcongmot export."
+    )
+
+
 def file_link(caption: str, url: str) -> str:
     return f"{caption}\nTải về (trong 30 phút): {url}"
 

@@ -13,6 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from bot import reports, texts
+from handlers.background import Progress
 from handlers.chat import Button, Choice, Command, File, Reply, Rows, Turn, fold
 from handlers.common import current_actor, refuse
 from storage import roles, stats, units
@@ -22,6 +23,7 @@ from storage.stats import Figures, Report
 from storage.validation import Org
 
 PAGE_SIZE = 8
+FILE_LIMIT = 50 * 1024 * 1024  # what a Telegram bot may upload; bigger goes by link
 _PERIOD_ARG = re.compile(r"[0-9]{4}(-[A-Za-z0-9]+)?")  # as _target reads a period
 _BUTTON = re.compile(r"^st:([vcx]):([0-9]{1,9}):([0-9]{4}(?:-[HQ][1-4])?):([0-9]{1,4})$")
 
@@ -157,23 +159,40 @@ async def _send_export(turn: Turn, unit_id: int, period: Period) -> None:
 
 
 async def _send_report(turn: Turn, unit_ids: list[int], period: Period) -> None:
-    """The report of these units (one section each), written to a scratch file, then sent."""
-    settings = turn.deps.settings
-    heading = reports.Heading(
-        turn.deps.today(), settings.report_place, settings.report_signer_title
-    )
+    """The report of these units, prepared in the background (nobody else waits for it)."""
+
+    async def work(progress: Progress) -> Reply:
+        return await _report_reply(turn, unit_ids, period, progress)
+
+    await turn.deps.heavy.start(turn, work)
+
+
+async def _report_reply(
+    turn: Turn, unit_ids: list[int], period: Period, progress: Progress
+) -> Reply:
+    """The report of these units (one section each), written to a scratch file, then sent; a
+    file bigger than a chat may carry goes by link (or is said to be too big)."""
+    deps = turn.deps
+    settings = deps.settings
+    heading = reports.Heading(deps.today(), settings.report_place, settings.report_signer_title)
     with tempfile.TemporaryDirectory(prefix="motcongmot-") as folder:
         path = Path(folder) / "baocao.xlsx"
-        sections = await reports.write_report(path, turn.deps.db, unit_ids, period, heading)
+        sections = await reports.write_report(
+            path, deps.db, unit_ids, period, heading, progress=progress
+        )
         if not sections:
-            await refuse(turn)
-            return
+            return Reply(texts.NO_PERMISSION)
         # The channels send bytes: the compressed file, never the workbook being built.
         data = await asyncio.to_thread(path.read_bytes)
     label = period.label()
     name = texts.export_filename(label, "-".join(s.unit.code for s in sections))
     caption = texts.export_caption(label, " và ".join(s.unit.name for s in sections))
-    await turn.out.send(Reply(file=File(name, data, caption)))
+    if len(data) <= FILE_LIMIT:
+        return Reply(file=File(name, data, caption))
+    if deps.files is not None:
+        kind = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        return Reply(texts.file_link(caption, deps.files.put(name, data, kind)))
+    return Reply(texts.file_too_big(len(data) // (1024 * 1024)))
 
 
 _ORGS = {"doan": Org.DOAN, "hoi": Org.HOI}

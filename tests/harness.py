@@ -78,6 +78,12 @@ class RunningBot:
     def deps(self) -> Any:
         return self.runtime.deps
 
+    async def background(self) -> None:
+        """Until the exports and charts under way in the background are done."""
+        running = [t for t in self.deps.heavy.running.values() if not t.done()]
+        if running:
+            await asyncio.wait_for(asyncio.gather(*running), WAIT)
+
     def _zalo_done(self, message_id: str) -> None:
         self._zalo_handled[message_id] = self._zalo_handled.get(message_id, 0) + 1
         self._zalo_changed.set()
