@@ -150,6 +150,7 @@ def group_pointer(link: str) -> str:
 
 TOO_MANY_TRIES = "Đồng chí thử nhiều lần quá. Xin chờ một phút rồi thử lại."
 HEAVY_STARTED = "⏳ Đang lập, xong sẽ gửi ngay; đồng chí vẫn dùng bot bình thường."
+HEAVY_INTERRUPTED = "Bot vừa khởi động lại nên báo cáo chưa lập xong. Đồng chí gửi lại lệnh nhé."
 HEAVY_ALREADY = "Báo cáo của đồng chí đang được lập, xin chờ chút nhé."
 
 

@@ -30,6 +30,7 @@ class HeavyWork:
     limit: int = AT_ONCE
     running: dict[str, asyncio.Task[None]] = field(default_factory=dict)
     _gate: asyncio.Semaphore | None = None
+    _turns: dict[str, tuple[asyncio.Task[None], Turn]] = field(default_factory=dict)
 
     def busy(self, turn: Turn) -> bool:
         task = self.running.get(turn.who.address)
@@ -45,6 +46,7 @@ class HeavyWork:
             self._run(turn, work), name=f"heavy:{turn.who.address}", context=contextvars.Context()
         )
         self.running[turn.who.address] = task
+        self._turns[turn.who.address] = (task, turn)
 
     async def _run(self, turn: Turn, work: Work) -> None:
         if self._gate is None:
@@ -69,9 +71,17 @@ class HeavyWork:
                 log.warning("could not tell the person their work failed")
         finally:
             self.running.pop(turn.who.address, None)
+            self._turns.pop(turn.who.address, None)
 
     async def stop(self) -> None:
-        tasks = [t for t in self.running.values() if not t.done()]
-        for task in tasks:
+        """The bot is stopping: what is under way is dropped, and its people are told so
+        rather than left waiting in silence."""
+        under_way = [(t, turn) for t, turn in self._turns.values() if not t.done()]
+        for task, _ in under_way:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(*(t for t, _ in under_way), return_exceptions=True)
+        for _, turn in under_way:
+            try:
+                await asyncio.wait_for(turn.say(texts.HEAVY_INTERRUPTED), 2.0)
+            except Exception:
+                log.warning("could not tell a person their work was interrupted")

@@ -81,3 +81,16 @@ async def test_a_failure_is_told_and_frees_the_person() -> None:
     await asyncio.gather(*heavy.running.values())
     assert out.sent == [texts.HEAVY_STARTED, texts.ERROR]
     assert not heavy.busy(lan)
+
+
+async def test_a_stop_in_the_middle_says_so() -> None:
+    heavy = HeavyWork()
+    lan, out = turn_of("lan")
+
+    async def endless(progress):
+        await asyncio.Event().wait()
+
+    await heavy.start(lan, endless)
+    await asyncio.sleep(0.01)
+    await heavy.stop()
+    assert out.sent == [texts.HEAVY_STARTED, texts.HEAVY_INTERRUPTED]
