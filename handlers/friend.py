@@ -12,7 +12,7 @@ from __future__ import annotations
 from pydantic import ValidationError
 
 from bot import texts
-from handlers import flow
+from handlers import flow, referral
 from handlers.chat import Reply, Turn
 from handlers.common import current_member, notify_member
 from handlers.flow import Draft, End, Next, Outcome, Retry
@@ -22,11 +22,7 @@ from storage.referrals import DuplicateReferral
 from storage.validation import (
     Birth,
     Org,
-    ReferralIn,
     error_code,
-    normalize_name,
-    normalize_phone,
-    parse_birth,
 )
 
 FRIEND = flow.journey("frd")
@@ -84,48 +80,13 @@ async def ask_name(turn: Turn, draft: Draft) -> None:
     await turn.say(texts.ask(texts.FRIEND_ASK_NAME))
 
 
-async def take_name(turn: Turn, draft: Draft, text: str) -> Outcome:
-    try:
-        return Next(BIRTH, {**draft, "full_name": normalize_name(text)})
-    except ValueError as exc:
-        return Retry(texts.invalid(error_code(exc)))
-
-
 async def ask_birth(turn: Turn, draft: Draft) -> None:
     await turn.say(texts.ask(texts.FRIEND_ASK_BIRTH))
-
-
-async def take_birth(turn: Turn, draft: Draft, text: str) -> Outcome:
-    deps = turn.deps
-    try:
-        birth = parse_birth(text, deps.today())
-    except ValueError as exc:
-        return Retry(texts.invalid(error_code(exc)))
-    if not deps.ages.admits_any(birth, deps.today()):
-        ages = texts.age_text(*birth.age_bounds(deps.today()))
-        return Retry(texts.age_outside_all(ages, deps.ages))
-    if await referrals.already_referred(deps.db, full_name=draft["full_name"], birth=birth):
-        await turn.say(texts.FRIEND_DUPLICATE)
-        return End()
-    return Next(PHONE, {**draft, "birth": birth.to_json()})
 
 
 async def ask_phone(turn: Turn, draft: Draft) -> None:
     question = texts.FRIEND_ASK_PHONE if turn.out.buttons else texts.FRIEND_ASK_PHONE_TYPED
     await turn.out.send(Reply(texts.ask(question), ask_phone=True))
-
-
-async def take_phone(turn: Turn, draft: Draft, text: str) -> Outcome:
-    if text.strip().casefold() == texts.BTN_SKIP.casefold():
-        return Next(ORG, {**draft, "phone": None})
-    try:
-        phone = normalize_phone(text)
-    except ValueError as exc:
-        return Retry(texts.invalid(error_code(exc)))
-    if await referrals.already_referred(turn.deps.db, phone=phone):
-        await turn.say(texts.FRIEND_DUPLICATE, phone_done=True)
-        return End()
-    return Next(ORG, {**draft, "phone": phone})
 
 
 async def ask_org(turn: Turn, draft: Draft) -> None:
@@ -136,13 +97,11 @@ async def ask_org(turn: Turn, draft: Draft) -> None:
 
 
 async def take_org(turn: Turn, draft: Draft, value: str) -> Outcome:
-    if value not in {org.value for org in Org}:
-        return Retry(flow.use_buttons(turn))
-    deps, org, birth = turn.deps, Org(value), Birth.from_json(draft["birth"])
-    if not deps.ages.admits(org, birth, deps.today()):
-        ages = texts.age_text(*birth.age_bounds(deps.today()))
-        return Retry(texts.age_outside_org(ages, org, deps.ages))
-    draft = {**draft, "org": org.value}
+    refusal = referral.org_refusal(turn, draft, value)
+    if refusal is not None:
+        return refusal
+    deps, birth = turn.deps, Birth.from_json(draft["birth"])
+    draft = {**draft, "org": value}
     if deps.ages.may_be_child(birth, deps.today()):
         return Next(GUARDIAN, draft)
     return await _save(turn, {**draft, "guardian": False})
@@ -169,17 +128,8 @@ async def _save(turn: Turn, draft: Draft) -> Outcome:
         await turn.say(texts.FRIEND_INVITER_GONE)
         return End()
     try:
-        data = ReferralIn.model_validate(
-            {
-                "full_name": draft["full_name"],
-                "birth": Birth.from_json(draft["birth"]),
-                "phone": draft.get("phone"),
-                "org": draft["org"],
-                "guardian_consent": bool(draft.get("guardian")),
-            },
-            context={"today": deps.today(), "ages": deps.ages},
-        )
         who = (turn.who.channel, turn.who.user_ref)
+        data = referral.youth_in(deps, draft)
         saved = await referrals.submit(
             deps.db, turn.who.key, inviter, data, deps.clock, deps.settings.tz, youth=who
         )
@@ -197,9 +147,13 @@ async def _save(turn: Turn, draft: Draft) -> Outcome:
 FRIEND.steps.update(
     {
         CONSENT: flow.Step(ask_consent, on_button=take_consent),
-        NAME: flow.Step(ask_name, on_text=take_name),
-        BIRTH: flow.Step(ask_birth, on_text=take_birth),
-        PHONE: flow.Step(ask_phone, on_text=take_phone, on_contact=take_phone),
+        NAME: flow.Step(ask_name, on_text=referral.name_answer(BIRTH)),
+        BIRTH: flow.Step(ask_birth, on_text=referral.birth_answer(PHONE, texts.FRIEND_DUPLICATE)),
+        PHONE: flow.Step(
+            ask_phone,
+            on_text=referral.phone_answer(ORG, texts.FRIEND_DUPLICATE),
+            on_contact=referral.phone_answer(ORG, texts.FRIEND_DUPLICATE),
+        ),
         ORG: flow.Step(ask_org, on_button=take_org),
         GUARDIAN: flow.Step(ask_guardian, on_button=take_guardian),
     }

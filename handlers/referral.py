@@ -12,7 +12,7 @@ from bot import texts
 from handlers import flow
 from handlers.chat import Turn, fold
 from handlers.common import Deps, current_member
-from handlers.flow import Draft, End, Next, Outcome, Retry
+from handlers.flow import Answer, Draft, End, Next, Outcome, Retry
 from storage import referrals
 from storage.referrals import DuplicateReferral
 from storage.validation import (
@@ -46,47 +46,88 @@ async def ask_name(turn: Turn, draft: Draft) -> None:
     await turn.say(texts.ask(texts.ASK_YOUTH_NAME))
 
 
-async def take_name(turn: Turn, draft: Draft, text: str) -> Outcome:
-    try:
-        return Next(BIRTH, {**draft, "full_name": normalize_name(text)})
-    except ValueError as exc:
-        return Retry(texts.invalid(error_code(exc)))
+# --- the youth's details, checked the same way whoever types them (a member, or the youth) ---
+
+
+def name_answer(next_step: str) -> Answer:
+    async def take_name(turn: Turn, draft: Draft, text: str) -> Outcome:
+        try:
+            return Next(next_step, {**draft, "full_name": normalize_name(text)})
+        except ValueError as exc:
+            return Retry(texts.invalid(error_code(exc)))
+
+    return take_name
+
+
+def birth_answer(next_step: str, duplicate: str) -> Answer:
+    """A birth date within the ages some organisation admits, of a youth nobody introduced."""
+
+    async def take_birth(turn: Turn, draft: Draft, text: str) -> Outcome:
+        deps = turn.deps
+        try:
+            birth = parse_birth(text, deps.today())
+        except ValueError as exc:
+            return Retry(texts.invalid(error_code(exc)))
+        if not deps.ages.admits_any(birth, deps.today()):
+            return Retry(texts.age_outside_all(_age(deps, birth), deps.ages))
+        if await referrals.already_referred(deps.db, full_name=draft["full_name"], birth=birth):
+            await turn.say(duplicate)
+            return End()
+        return Next(next_step, {**draft, "birth": birth.to_json()})
+
+    return take_birth
+
+
+def phone_answer(next_step: str, duplicate: str) -> Answer:
+    """A Vietnamese mobile nobody gave yet, or "Bỏ qua" typed."""
+
+    async def take_phone(turn: Turn, draft: Draft, text: str) -> Outcome:
+        if fold(text) == fold(texts.BTN_SKIP):
+            return Next(next_step, {**draft, "phone": None})
+        try:
+            phone = normalize_phone(text)
+        except ValueError as exc:
+            return Retry(texts.invalid(error_code(exc)))
+        if await referrals.already_referred(turn.deps.db, phone=phone):
+            await turn.say(duplicate, phone_done=True)
+            return End()
+        return Next(next_step, {**draft, "phone": phone})
+
+    return take_phone
+
+
+def org_refusal(turn: Turn, draft: Draft, value: str) -> Retry | None:
+    """Why this organisation cannot take the youth (a wrong answer, or their age), if so."""
+    if value not in {org.value for org in Org}:
+        return Retry(flow.use_buttons(turn))
+    deps, org, birth = turn.deps, Org(value), Birth.from_json(draft["birth"])
+    if not deps.ages.admits(org, birth, deps.today()):
+        return Retry(texts.age_outside_org(_age(deps, birth), org, deps.ages))
+    return None
+
+
+def youth_in(deps: Deps, draft: Draft) -> ReferralIn:
+    """The youth as the draft holds them, validated as a whole (ValidationError if the ages
+    changed meanwhile)."""
+    return ReferralIn.model_validate(
+        {
+            "full_name": draft["full_name"],
+            "birth": Birth.from_json(draft["birth"]),
+            "phone": draft.get("phone"),
+            "org": draft["org"],
+            "guardian_consent": bool(draft.get("guardian")),
+        },
+        context={"today": deps.today(), "ages": deps.ages},
+    )
 
 
 async def ask_birth(turn: Turn, draft: Draft) -> None:
     await turn.say(texts.ask(texts.ASK_BIRTH))
 
 
-async def take_birth(turn: Turn, draft: Draft, text: str) -> Outcome:
-    deps = turn.deps
-    try:
-        birth = parse_birth(text, deps.today())
-    except ValueError as exc:
-        return Retry(texts.invalid(error_code(exc)))
-    if not deps.ages.admits_any(birth, deps.today()):
-        return Retry(texts.age_outside_all(_age(turn.deps, birth), deps.ages))
-    if await referrals.already_referred(deps.db, full_name=draft["full_name"], birth=birth):
-        await turn.say(texts.DUPLICATE)
-        return End()
-    return Next(PHONE, {**draft, "birth": birth.to_json()})
-
-
 async def ask_phone(turn: Turn, draft: Draft) -> None:
     keyboard = REFERRAL.keyboard(PHONE, draft, [[(texts.BTN_SKIP, SKIP)]])
     await turn.say(texts.ask(texts.ASK_YOUTH_PHONE), keyboard)
-
-
-async def take_phone(turn: Turn, draft: Draft, text: str) -> Outcome:
-    if fold(text) == fold(texts.BTN_SKIP):  # "Bỏ qua" typed instead of pressed
-        return Next(ORG, {**draft, "phone": None})
-    try:
-        phone = normalize_phone(text)
-    except ValueError as exc:
-        return Retry(texts.invalid(error_code(exc)))
-    if await referrals.already_referred(turn.deps.db, phone=phone):
-        await turn.say(texts.DUPLICATE)
-        return End()
-    return Next(ORG, {**draft, "phone": phone})
 
 
 async def skip_phone(turn: Turn, draft: Draft, value: str) -> Outcome:
@@ -101,12 +142,11 @@ async def ask_org(turn: Turn, draft: Draft) -> None:
 
 
 async def take_org(turn: Turn, draft: Draft, value: str) -> Outcome:
-    if value not in {org.value for org in Org}:
-        return Retry(flow.use_buttons(turn))
-    deps, org, birth = turn.deps, Org(value), Birth.from_json(draft["birth"])
-    if not deps.ages.admits(org, birth, deps.today()):
-        return Retry(texts.age_outside_org(_age(turn.deps, birth), org, deps.ages))
-    draft = {**draft, "org": org.value}
+    refusal = org_refusal(turn, draft, value)
+    if refusal is not None:
+        return refusal
+    deps, birth = turn.deps, Birth.from_json(draft["birth"])
+    draft = {**draft, "org": value}
     if deps.ages.may_be_child(birth, deps.today()):
         return Next(GUARDIAN, draft)
     return Next(CONFIRM, {**draft, "guardian": False})
@@ -152,18 +192,8 @@ async def take_confirm(turn: Turn, draft: Draft, value: str) -> Outcome:
         await turn.say(texts.NOT_REGISTERED)
         return End()
     try:
-        data = ReferralIn.model_validate(
-            {
-                "full_name": draft["full_name"],
-                "birth": Birth.from_json(draft["birth"]),
-                "phone": draft.get("phone"),
-                "org": draft["org"],
-                "guardian_consent": bool(draft.get("guardian")),
-            },
-            context={"today": deps.today(), "ages": deps.ages},
-        )
         saved = await referrals.submit(
-            deps.db, turn.who.key, member, data, deps.clock, deps.settings.tz
+            deps.db, turn.who.key, member, youth_in(deps, draft), deps.clock, deps.settings.tz
         )
     except DuplicateReferral:
         await turn.say(texts.DUPLICATE)
@@ -178,9 +208,11 @@ async def take_confirm(turn: Turn, draft: Draft, value: str) -> Outcome:
 
 REFERRAL.steps.update(
     {
-        NAME: flow.Step(ask_name, on_text=take_name),
-        BIRTH: flow.Step(ask_birth, on_text=take_birth),
-        PHONE: flow.Step(ask_phone, on_text=take_phone, on_button=skip_phone),
+        NAME: flow.Step(ask_name, on_text=name_answer(BIRTH)),
+        BIRTH: flow.Step(ask_birth, on_text=birth_answer(PHONE, texts.DUPLICATE)),
+        PHONE: flow.Step(
+            ask_phone, on_text=phone_answer(ORG, texts.DUPLICATE), on_button=skip_phone
+        ),
         ORG: flow.Step(ask_org, on_button=take_org),
         GUARDIAN: flow.Step(ask_guardian, on_button=take_guardian),
         CONFIRM: flow.Step(ask_confirm, on_button=take_confirm),
