@@ -44,7 +44,7 @@ from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.properties import PageSetupProperties
 
 from bot import texts
-from storage import report_rows, stats
+from storage import honors, report_rows, stats
 from storage.db import Database
 from storage.periods import Period
 from storage.report_rows import AdmissionRow
@@ -907,6 +907,7 @@ async def write_report(
             if progress is not None and expected:
                 await progress(min(done / expected, 0.99))  # saving takes the last moments
         admissions.finish()
+        await _commendations(book, db, sections, period)
         await asyncio.to_thread(book.save, part)
         os.replace(part, path)
     except BaseException:  # an error, or the bot stopping: no half-written file stays behind
@@ -915,6 +916,35 @@ async def write_report(
     finally:
         part.unlink(missing_ok=True)
     return sections
+
+
+_COMMENDATION_WIDTHS = [7, 30, 36, 16]
+
+
+async def _commendations(
+    book: Workbook, db: Database, sections: Sequence[Section], period: Period
+) -> None:
+    """*Đề nghị tuyên dương*: the members who met 1+1 in the period's year, most admitted
+    first, for the year-end commendation decision."""
+    year = Period(period.year)
+    people = []
+    for section in sections:
+        people += await honors.top_members(db, section.unit.id, year, limit=10**9)
+    sheet = _Sheet(book, texts.SHEET_COMMENDATION, _COMMENDATION_WIDTHS)
+    names = [s.unit.name for s in sections]
+    sheet.line(texts.commendation_title(names, period.year), _font(12, bold=True), height=20)
+    sheet.add([safe_cell(sheet.ws, h, "bc_head") for h in texts.COMMENDATION_HEADERS], 30)
+    for number, person in enumerate(people, start=1):
+        sheet.add(
+            [
+                safe_cell(sheet.ws, number, "bc_center"),
+                safe_cell(sheet.ws, person.name, "bc_text"),
+                safe_cell(sheet.ws, person.where, "bc_text"),
+                safe_cell(sheet.ws, person.admitted, "bc_number"),
+            ]
+        )
+    if not people:
+        sheet.line(texts.COMMENDATION_NOBODY, _font(11))
 
 
 def _discard(book: Workbook) -> None:

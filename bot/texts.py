@@ -1401,3 +1401,17 @@ ERASED_YOUTH = "Đã xóa thông tin của bạn."
 
 def friend_withdrew(number: int) -> str:
     return f"Giới thiệu số {number} đã được rút."
+
+
+# --- the report's commendation sheet (Đề nghị tuyên dương) ---------------------------------
+
+SHEET_COMMENDATION = "Đề nghị tuyên dương"
+COMMENDATION_HEADERS = ["STT", "Họ và tên", "Đơn vị", "Số thanh niên được kết nạp"]
+COMMENDATION_NOBODY = "Chưa có đồng chí nào đạt 1+1 trong năm."
+
+
+def commendation_title(unit_names: list[str], year: int) -> str:
+    return (
+        f"Đoàn viên, hội viên hoàn thành 1+1 năm {year} – {', '.join(unit_names)} "
+        "(đề nghị tuyên dương)"
+    )

@@ -46,3 +46,28 @@ def test_ties_are_never_cut_and_share_a_rank():
     shown = ranked(list(scores), scores.__getitem__, 2)
     assert shown == [(1, "a"), (2, "b"), (2, "c"), (2, "d")]
     assert ranked(list(scores), scores.__getitem__, 5)[-1] == (5, "e")
+
+
+async def test_the_report_proposes_those_who_met_1_plus_1_for_commendation(
+    bot: RunningBot, branch: dict[str, Person]
+):
+    import io
+
+    from openpyxl import load_workbook
+
+    leader, lan, tu, admin = (branch[k] for k in ("leader", "lan", "tu", "admin"))
+    await refer(lan, "Phạm Thu Hà", "2005", None, Org.DOAN)
+    await refer(lan, "Vũ Minh Quân", "2004", None, Org.DOAN)
+    await refer(tu, "Đỗ Văn Nam", "2003", None, Org.DOAN)
+    await _admit_all(leader)
+    await admin.send("/xuat 2026-Q4 TD-MAU")
+    await bot.background()
+    assert admin.last.file is not None
+    book = load_workbook(io.BytesIO(admin.last.file))
+    sheet = book[texts.SHEET_COMMENDATION]
+    rows = [row for row in sheet.iter_rows(values_only=True) if row[0] is not None]
+    assert rows[1] == tuple(texts.COMMENDATION_HEADERS)
+    assert rows[2:] == [
+        (1, "Trần Thị Lan", "Chi đoàn thôn Tân Lập", 2),
+        (2, "Mai Văn Tú", "Chi đoàn thôn Tân Lập", 1),
+    ]

@@ -221,7 +221,13 @@ async def test_a_target_set_on_the_unit_itself_is_explained(db: Database, tmp_pa
 
 async def test_level_sheets_in_vietnamese_order_with_totals(db: Database, tmp_path: Path) -> None:
     book = await export(db, tmp_path / "r.xlsx", ["TD-MAU"])
-    assert book.sheetnames == [texts.SHEET_REPORT, "Cấp xã", "Chi đoàn", texts.SHEET_ADMISSIONS]
+    assert book.sheetnames == [
+        texts.SHEET_REPORT,
+        "Cấp xã",
+        "Chi đoàn",
+        texts.SHEET_ADMISSIONS,
+        texts.SHEET_COMMENDATION,
+    ]
     communes = values(book["Cấp xã"])
     assert communes[1] == texts.REPORT_LEVEL_HEADERS
     body = communes[2:-1]
@@ -346,6 +352,7 @@ async def test_doan_and_hoi_in_one_workbook(db: Database, tmp_path: Path) -> Non
         "Hội – Cấp xã",
         "Hội – Chi hội",
         texts.SHEET_ADMISSIONS,
+        texts.SHEET_COMMENDATION,
     ]
     rows = values(book[texts.SHEET_REPORT])
     firsts = [row[0] for row in rows]
@@ -437,7 +444,7 @@ async def test_text_that_looks_like_a_formula_stays_text(db: Database, tmp_path:
 async def test_admissions_spill_over_sheets_numbered_on(db: Database, tmp_path: Path) -> None:
     book = await export(db, tmp_path / "r.xlsx", ["TD-MAU"], sheet_rows=1, chunk=2)
     first = texts.SHEET_ADMISSIONS
-    assert book.sheetnames[-2:] == [f"{first} (2)", f"{first} (3)"]
+    assert book.sheetnames[-3:-1] == [f"{first} (2)", f"{first} (3)"]
     lists = [values(book[n]) for n in [first, f"{first} (2)", f"{first} (3)"]]
     assert all(rows[1] == texts.REPORT_ADMISSION_HEADERS for rows in lists)
     numbers = [row[0] for rows in lists for row in rows[2:] if isinstance(row[0], int)]
@@ -507,7 +514,13 @@ def test_cli_exports_one_organisation(
     out = tmp_path / "hoi.xlsx"
     assert cli_main(["export", "--period", "2026", "--org", "hoi", "--out", str(out)]) == 0
     book = load_workbook(out)
-    assert book.sheetnames == [texts.SHEET_REPORT, "Cấp xã", "Chi hội", texts.SHEET_ADMISSIONS]
+    assert book.sheetnames == [
+        texts.SHEET_REPORT,
+        "Cấp xã",
+        "Chi hội",
+        texts.SHEET_ADMISSIONS,
+        texts.SHEET_COMMENDATION,
+    ]
     assert book[texts.SHEET_REPORT]["G4"].value.startswith("Mẫu, ngày ")
     both = tmp_path / "both.xlsx"
     assert cli_main(["export", "--period", "2026", "--out", str(both)]) == 0

@@ -208,6 +208,7 @@ async def test_export_doan_and_hoi_together_or_one_of_them(bot: RunningBot, admi
         "Hội – Cấp xã",
         "Hội – Chi hội",
         texts.SHEET_ADMISSIONS,
+        texts.SHEET_COMMENDATION,
     ]
     firsts = [row[0].value for row in book[texts.SHEET_REPORT].iter_rows()]
     assert "III. " + texts.REPORT_COMBINED in firsts
@@ -219,7 +220,13 @@ async def test_export_doan_and_hoi_together_or_one_of_them(bot: RunningBot, admi
     assert hoi.filename == texts.export_filename("2026", "HOI-TINH")
     assert hoi.file is not None
     hoi_book = load_workbook(io.BytesIO(hoi.file))
-    assert hoi_book.sheetnames == [texts.SHEET_REPORT, "Cấp xã", "Chi hội", texts.SHEET_ADMISSIONS]
+    assert hoi_book.sheetnames == [
+        texts.SHEET_REPORT,
+        "Cấp xã",
+        "Chi hội",
+        texts.SHEET_ADMISSIONS,
+        texts.SHEET_COMMENDATION,
+    ]
 
 
 def rounded(values: list[object]) -> list[object]:
@@ -231,7 +238,13 @@ def check_workbook(data: bytes, place_date: str | None) -> None:
     """The report sheet's heading and table (its totals are /stats'), the level sheets, and
     the admissions list, as tests/test_report_workbook.py checks them in detail."""
     book = load_workbook(io.BytesIO(data))
-    assert book.sheetnames == [texts.SHEET_REPORT, "Cấp xã", "Chi đoàn", texts.SHEET_ADMISSIONS]
+    assert book.sheetnames == [
+        texts.SHEET_REPORT,
+        "Cấp xã",
+        "Chi đoàn",
+        texts.SHEET_ADMISSIONS,
+        texts.SHEET_COMMENDATION,
+    ]
     report = book[texts.SHEET_REPORT]
     assert report["A1"].value == "ĐOÀN TNCS HỒ CHÍ MINH"
     assert report["A2"].value == "BCH TỈNH ĐOÀN MẪU"
