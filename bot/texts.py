@@ -158,7 +158,6 @@ def heavy_progress(percent_done: int) -> str:
     return f"⏳ Đang lập… {percent_done}%"
 
 
-CHART_CAPTION = "Biểu đồ kết nạp theo đơn vị"
 ONLY_TEXT = "Tôi chỉ đọc được tin nhắn chữ. Đồng chí gõ «menu» để xem các việc có thể làm."
 NEWCOMER_MENU = (
     'Phong trào "1+1": mỗi đoàn viên, hội viên giới thiệu ít nhất một thanh niên '
@@ -859,7 +858,6 @@ def period_name(label: str) -> str:
 STATS_USAGE = (
     "Gõ /stats [kỳ] [mã đơn vị], ví dụ: /stats 2026-Q3 X-AN-BINH. Kỳ: 2026, 2026-H1, 2026-Q3."
 )
-EXPORT_USAGE = "Gõ /xuat [kỳ] [mã đơn vị], ví dụ: /xuat 2026-H1."
 BTN_CHART = "📈 Biểu đồ"
 BTN_EXPORT = "📄 Xuất Excel"
 BTN_UP = "⬆️ Cấp trên"
@@ -925,10 +923,6 @@ def stats_children_title(page: int, pages: int) -> str:
 
 
 STATS_LEGEND = "ĐV: đoàn viên, hội viên · GT: giới thiệu · KKN: không kết nạp"
-
-
-def chart_title(period: str, unit_name: str) -> str:
-    return f"Kết nạp so với chỉ tiêu – {period_name(period)}\n{unit_name}"
 
 
 CHART_TARGET = "Chỉ tiêu"

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from storage.conversations import ConversationKey
+from storage.members import address
 
 if TYPE_CHECKING:
     from handlers.common import Deps
@@ -31,17 +32,6 @@ class Who:
     @property
     def address(self) -> str:
         return address(self.channel, self.user_ref)
-
-
-def address(channel: str, user_ref: str) -> str:
-    """How a person is written where only one string fits (grants, reminder runs, ADMIN_IDS)."""
-    return f"{channel}:{user_ref}"
-
-
-def parse_address(text: str) -> tuple[str, str]:
-    """`zalo:abc` → ("zalo", "abc"); a bare number is a Telegram id (older rows, ADMIN_IDS)."""
-    channel, sep, ref = text.partition(":")
-    return (channel, ref) if sep else ("telegram", text)
 
 
 # --- what comes in ---------------------------------------------------------------------------

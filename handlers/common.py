@@ -14,11 +14,11 @@ from typing import Any
 from bot import texts
 from bot.settings import Settings
 from handlers.background import HeavyWork
-from handlers.chat import UNKNOWN, Channel, Turn, parse_address
+from handlers.chat import UNKNOWN, Channel, Turn
 from storage import members, roles
 from storage.clock import Clock, local_today
 from storage.db import Database
-from storage.members import Member
+from storage.members import Member, parse_address
 from storage.roles import Actor
 from storage.validation import AgePolicy
 
