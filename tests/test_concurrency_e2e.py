@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 
 from bot import texts
+from bot.channels.telegram import CONCURRENT_UPDATES
 from storage.validation import Org
 from tests.fakebotapi import FakeBotApi
 from tests.harness import TAN_LAP, Person, RunningBot, appoint_link, rows
@@ -113,6 +114,30 @@ async def test_a_429_in_one_chat_holds_nobody_else(
     assert replies and replies[-1].text.startswith(texts.HELP_INTRO)
     late = await waiting  # waited out its own 429, then answered: no apology into the same 429
     assert [m.text for m in late] == [replies[-1].text]
+
+
+async def test_a_flood_from_one_waiting_chat_holds_nobody_else(
+    api: FakeBotApi, bot: RunningBot, person: Callable[..., Person]
+):
+    """More queued updates from one held-up chat than the bot serves at once: the others'
+    turn still comes (the per-chat wait happens before taking a serving slot)."""
+    slow, other = person("Chậm"), person("Khác")
+    api.fail_next("sendMessage", status=429, retry_after=3, chat_id=slow.chat_id)
+    first = api.inject_message(slow.user, "/help")
+    await api.wait_until(
+        lambda: any(c.error and c.error.status == 429 for c in api.calls_to("sendMessage")),
+        seconds=5,
+        what="429",
+    )
+    flood = [api.inject_message(slow.user, "/huy") for _ in range(CONCURRENT_UPDATES + 6)]
+    await api.wait_until(lambda: not api.pending_updates, seconds=5, what="flood taken")
+    started = time.monotonic()
+    replies = await other.send("/help")
+    assert time.monotonic() - started < 1.5
+    assert replies and replies[-1].text.startswith(texts.HELP_INTRO)
+    for update_id in (first, *flood):
+        await bot.processed(update_id)
+    assert slow.inbox()[-1].text == texts.NOTHING_TO_CANCEL
 
 
 async def test_an_update_served_again_after_a_crash_is_acted_on_once(

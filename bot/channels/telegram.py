@@ -12,6 +12,7 @@ from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
 from aiohttp import web
 from telegram import (
     Bot,
@@ -56,6 +57,7 @@ NAME = "telegram"
 WEBHOOK_PATH = "/telegram/webhook"
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 CONCURRENT_UPDATES = 64  # people served at once; one person's updates still go one by one
+QUEUED_UPDATES = 100_000  # updates that may wait for their chat's turn (PTB's own bound)
 
 
 class OnePerChat(BaseUpdateProcessor):
@@ -63,11 +65,14 @@ class OnePerChat(BaseUpdateProcessor):
     or a fast second message waits for the first, a slow export of one admin stops nobody."""
 
     def __init__(self, max_concurrent_updates: int) -> None:
-        super().__init__(max_concurrent_updates)
+        # PTB takes its own slot before calling us: sized so that updates queued behind their
+        # chat's lock never fill it. The real bound is taken once it is this chat's turn.
+        super().__init__(QUEUED_UPDATES)
         self.chats = PerChat()
+        self._serving = asyncio.Semaphore(max_concurrent_updates)
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        async with self.chats.hold(_person(update)):
+        async with self.chats.hold(_person(update)), self._serving:
             await coroutine
 
     async def initialize(self) -> None:
@@ -459,6 +464,16 @@ class TelegramChannel:
         return await deliver(self.app.bot, user_ref, text)
 
 
+def _maybe_arrived(exc: NetworkError) -> bool:
+    """Whether the request may have reached Telegram although no answer came back."""
+    if isinstance(exc, TimedOut):
+        # PTB's pool timeout and a connect timeout never left; a read timeout may have arrived.
+        never_sent = "not sent" in str(exc).lower().replace("*", "")
+        return not never_sent and not isinstance(exc.__cause__, httpx.ConnectTimeout)
+    cause = exc.__cause__  # PTB raises NetworkError from httpx's error, or for a 502 answer
+    return isinstance(cause, httpx.TransportError) and not isinstance(cause, httpx.ConnectError)
+
+
 async def deliver(bot: Bot, user_ref: str, text: str) -> tuple[Outcome, float]:
     """One reminder: what became of it, and how long to wait before a retry."""
     try:
@@ -470,12 +485,10 @@ async def deliver(bot: Bot, user_ref: str, text: str) -> tuple[Outcome, float]:
     except BadRequest as exc:
         gone = "chat not found" in str(exc).lower()
         return (Outcome.UNREACHABLE if gone else Outcome.FAILED), 0.0
-    except TimedOut as exc:
-        if "not sent" in str(exc).lower().replace("*", ""):  # pool timeout: it never left
-            return Outcome.RETRY, 0.0
-        return Outcome.UNCERTAIN, 0.0  # it may have arrived: never send it twice
-    except NetworkError:
-        return Outcome.RETRY, 0.0
+    except NetworkError as exc:  # TimedOut too
+        # One cut off after it was sent (a read timeout, a dropped connection) may have
+        # arrived: never send it twice. A 5xx answer, or a request that never left, may retry.
+        return (Outcome.UNCERTAIN if _maybe_arrived(exc) else Outcome.RETRY), 0.0
     except TelegramError:  # any other answer of the API (401…): it was not delivered
         return Outcome.RETRY, 0.0
     return Outcome.SENT, 0.0

@@ -119,6 +119,14 @@ class Outbox:
             await self.channel.send_long(self.who.chat_ref, text)
 
 
+def transport_outcome(exc: httpx.HTTPError) -> Outcome:
+    """A send that got no answer: only one that surely never left may go again. One cut off
+    after it was sent (read timeout, dropped connection) may have arrived: never twice."""
+    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
+        return Outcome.RETRY
+    return Outcome.UNCERTAIN
+
+
 class ZaloChannel:
     name = NAME
 
@@ -340,10 +348,6 @@ class ZaloChannel:
             if exc.code in (400, 404):
                 return Outcome.FAILED, 0.0
             return Outcome.RETRY, 0.0  # 401, 5xx: not delivered
-        except httpx.TimeoutException as exc:
-            if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
-                return Outcome.RETRY, 0.0  # the request never left
-            return Outcome.UNCERTAIN, 0.0  # it may have arrived: never send it twice
-        except httpx.HTTPError:
-            return Outcome.RETRY, 0.0
+        except httpx.HTTPError as exc:
+            return transport_outcome(exc), 0.0
         return Outcome.SENT, 0.0
