@@ -44,7 +44,8 @@ async def resolve(db: Database, who: Who, text: str) -> Incoming:
     While a question is open, a command without "/" must be the whole line ("hủy", "menu"):
     "Hủy vì nhập nhầm ngày" is an answer (a reason, a name, a search), not /huy."""
     stripped = text.strip()
-    shown = await choices.shown(db, who.key)
+    # "/xuat" is always the command, even when a choice "Xuất Excel" is on screen.
+    shown = [] if stripped.startswith("/") else await choices.shown(db, who.key)
     picked = pick(shown, stripped)
     if picked is not None:
         label, data = picked
