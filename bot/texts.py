@@ -25,23 +25,24 @@ STATUS = {
 # --- commands: menu descriptions and /help lines (which command is whose: handlers/commands.py)
 
 MENU_WORDS = {
-    "start": "Bắt đầu, ghi danh vào chi đoàn",
+    "start": "Bắt đầu, ghi danh vào chi đoàn, chi hội",
     "gioithieu": "Ghi tên thanh niên đồng chí giới thiệu",
     "cuatoi": "Xem kết quả 1+1 của tôi",
     "help": "Hướng dẫn sử dụng",
     "huy": "Hủy việc đang làm dở",
     "xoadulieu": "Xóa dữ liệu của tôi",
     "duyet": "Xét kết nạp thanh niên được giới thiệu",
+    "daduyet": "Giới thiệu đã quyết định (tìm số để mở lại)",
     "donvi": "Tình hình 1+1 của đơn vị",
     "stats": "Thống kê, biểu đồ theo kỳ",
     "xuat": "Báo cáo Excel để kiểm tra",
     "chitieu": "Đặt chỉ tiêu năm",
-    "moi": "Đường dẫn, mã mời đoàn viên",
-    "nhacnho": "Nhắc đoàn viên chưa đạt 1+1",
+    "moi": "Đường dẫn, mã mời đoàn viên, hội viên",
+    "nhacnho": "Nhắc đoàn viên, hội viên chưa đạt 1+1",
     "lichnhac": "Lịch nhắc việc",
-    "bonhiem": "Bổ nhiệm, gỡ bí thư",
+    "bonhiem": "Bổ nhiệm, gỡ bí thư, chi hội trưởng",
     "moiban": "Mời bạn trẻ tự đăng ký",
-    "vinhdanh": "Vinh danh đoàn viên, đơn vị tiêu biểu",
+    "vinhdanh": "Vinh danh đoàn viên, hội viên, đơn vị tiêu biểu",
 }
 HELP_LINES = {
     "start": "/start – ghi danh vào chi đoàn, chi hội",
@@ -49,16 +50,17 @@ HELP_LINES = {
     "cuatoi": "/cuatoi – xem kết quả 1+1 của tôi",
     "huy": "/huy – hủy việc đang làm dở",
     "xoadulieu": "/xoadulieu – xóa mọi dữ liệu của tôi",
-    "duyet": "/duyet – xét kết nạp các thanh niên được giới thiệu",
+    "duyet": "/duyet [đơn vị] – xét kết nạp các thanh niên được giới thiệu",
+    "daduyet": "/daduyet [đơn vị] – các giới thiệu đã quyết định, mới nhất trước",
     "donvi": "/donvi – tình hình 1+1 của đơn vị",
     "chitieu": "/chitieu – đặt chỉ tiêu năm",
-    "moi": "/moi – đường dẫn, mã mời đoàn viên (/moi moi: đổi đường dẫn)",
+    "moi": "/moi – đường dẫn, mã mời đoàn viên, hội viên (/moi moi: đổi đường dẫn)",
     "molai": "/molai <số> – mở lại một giới thiệu đã quyết định",
-    "nhacnho": "/nhacnho – nhắc ngay đoàn viên chưa đạt 1+1",
+    "nhacnho": "/nhacnho – nhắc ngay đoàn viên, hội viên chưa đạt 1+1",
     "lichnhac": "/lichnhac – lịch nhắc việc",
-    "stats": "/stats [kỳ] [mã] – thống kê, biểu đồ (kỳ: 2026, 2026-H1, 2026-Q3)",
-    "xuat": "/xuat [kỳ] [mã] – báo cáo Excel để kiểm tra",
-    "bonhiem": "/bonhiem – bổ nhiệm, gỡ bí thư; tạo link quản trị",
+    "stats": "/stats [kỳ] [đơn vị] – thống kê, biểu đồ (kỳ: 2026, 2026-H1, 2026-Q3)",
+    "xuat": "/xuat [kỳ] [đơn vị] – báo cáo Excel để kiểm tra",
+    "bonhiem": "/bonhiem – bổ nhiệm, gỡ bí thư, chi hội trưởng; tạo đường dẫn quản trị",
     "moiban": "/moiban – lời mời riêng để bạn trẻ tự đăng ký (/moiban moi: đổi lời mời)",
     "vinhdanh": "/vinhdanh [kỳ] – những đồng chí giới thiệu được nhiều thanh niên nhất",
 }
@@ -162,18 +164,18 @@ ONLY_TEXT = "Tôi chỉ đọc được tin nhắn chữ. Đồng chí gõ «men
 NEWCOMER_MENU = (
     'Phong trào "1+1": mỗi đoàn viên, hội viên giới thiệu ít nhất một thanh niên '
     "vào Đoàn hoặc Hội trong năm.\n"
-    "Để tham gia: nhắn «start» kèm mã mời của chi đoàn (ví dụ: start ABCD-EFGH), "
+    "Để tham gia: nhắn «start» kèm mã mời của chi đoàn, chi hội (ví dụ: start ABCD-EFGH), "
     "hoặc chọn:"
 )
 MEMBER_MENU = "Đồng chí muốn làm gì? Trả lời bằng số:"
 CODE_UNKNOWN = "Mã này không đúng hoặc đã hết hiệu lực. Đồng chí kiểm tra lại, hoặc chọn đơn vị."
 ASK_MEMBER_PHONE_TYPED = (
-    "Đồng chí có muốn để lại số điện thoại để chi đoàn liên hệ? Gõ số điện thoại, hoặc chọn:"
+    "Đồng chí có muốn để lại số điện thoại để đơn vị liên hệ? Gõ số điện thoại, hoặc chọn:"
 )
 STALE_BUTTON = "Nút này đã cũ, không còn dùng được."
 CANCELLED = "Đã hủy, không có gì được lưu."
 NOTHING_TO_CANCEL = "Không có việc gì đang làm dở."
-NOT_REGISTERED = "Đồng chí chưa ghi danh. Gõ /start để chọn chi đoàn trước nhé."
+NOT_REGISTERED = "Đồng chí chưa ghi danh. Gõ /start để chọn chi đoàn, chi hội trước nhé."
 ERROR = "Xin lỗi, có lỗi xảy ra. Đồng chí thử lại sau ít phút."
 
 
@@ -188,18 +190,19 @@ WELCOME = (
     'Chào đồng chí! Đây là trợ lý phong trào "1+1" của Đoàn TNCS Hồ Chí Minh và Hội LHTN Việt Nam.'
 )
 CHOOSE_ROOT = "Đồng chí sinh hoạt ở đơn vị nào? Chọn dần từ trên xuống:"
-SEARCH_HINT = "Cũng có thể gõ vài chữ trong tên chi đoàn để tìm, hoặc mã mời của chi đoàn."
-SEARCH_NONE = "Không tìm thấy chi đoàn nào có tên như vậy. Thử gõ khác, hoặc chọn bằng nút."
-SEARCH_RESULTS = "Các chi đoàn tìm thấy:"
+SEARCH_HINT = "Cũng có thể gõ vài chữ trong tên chi đoàn, chi hội để tìm, hoặc mã mời."
+SEARCH_NONE = "Không tìm thấy đơn vị nào có tên như vậy. Thử gõ khác, hoặc chọn bằng nút."
+SEARCH_RESULTS = "Các đơn vị tìm thấy:"
 NO_UNITS = "Hệ thống chưa có danh sách đơn vị. Đồng chí vui lòng báo cán bộ quản trị."
 INVITE_INVALID = (
-    "Đường dẫn mời này không còn hiệu lực. Đồng chí xin bí thư chi đoàn đường dẫn mới, "
+    "Đường dẫn mời này không còn hiệu lực. "
+    "Đồng chí xin bí thư chi đoàn (chi hội trưởng) đường dẫn mới, "
     "hoặc tự chọn đơn vị."
 )
 ASK_MEMBER_NAME = "Họ và tên đầy đủ của đồng chí (có dấu)? Ví dụ: Nguyễn Thị Minh Anh."
 ASK_MEMBERSHIP = "Đồng chí là đoàn viên hay hội viên?"
 ASK_MEMBER_PHONE = (
-    "Đồng chí có muốn để lại số điện thoại để chi đoàn liên hệ? "
+    "Đồng chí có muốn để lại số điện thoại để đơn vị liên hệ? "
     f"Bấm «{BTN_SHARE_PHONE}» hoặc «{BTN_SKIP}»."
 )
 CONTACT_NOT_OWN = f"Xin gửi số của chính đồng chí bằng nút «{BTN_SHARE_PHONE}»."
@@ -226,11 +229,13 @@ def greeting(name: str, unit_name: str) -> str:
 # --- referral (/gioithieu) -------------------------------------------------------------------
 
 ASK_YOUTH_NAME = "Họ và tên đầy đủ của thanh niên đồng chí giới thiệu (có dấu)?"
-ASK_BIRTH = "Ngày sinh của bạn ấy? Gõ ngày/tháng/năm, ví dụ 05/03/2008, hoặc chỉ năm sinh: 2008."
-ASK_YOUTH_PHONE = f"Số điện thoại của bạn ấy? Gõ số, hoặc bấm «{BTN_SKIP}» nếu không có."
-ASK_ORG = "Bạn ấy sẽ vào tổ chức nào?"
+ASK_BIRTH = (
+    "Ngày sinh của thanh niên? Gõ ngày/tháng/năm, ví dụ 05/03/2008, hoặc chỉ năm sinh: 2008."
+)
+ASK_YOUTH_PHONE = f"Số điện thoại của thanh niên? Gõ số, hoặc bấm «{BTN_SKIP}» nếu không có."
+ASK_ORG = "Thanh niên sẽ vào tổ chức nào?"
 ASK_GUARDIAN = (
-    "Bạn ấy có thể chưa đủ 16 tuổi. Theo luật bảo vệ dữ liệu cá nhân, cần cha mẹ hoặc "
+    "Thanh niên này có thể chưa đủ 16 tuổi. Theo luật bảo vệ dữ liệu cá nhân, cần cha mẹ hoặc "
     "người giám hộ đồng ý cho ghi thông tin. Đã có sự đồng ý chưa?"
 )
 GUARDIAN_MISSING = (
@@ -317,13 +322,13 @@ def _range(ages: AgePolicy, org: Org) -> str:
 
 def age_outside_all(age: str, ages: AgePolicy) -> str:
     ranges = ", ".join(_range(ages, org) for org in Org)
-    return f"Bạn ấy {age}, ngoài độ tuổi kết nạp ({ranges}). Xin kiểm tra lại ngày sinh."
+    return f"Thanh niên này {age}, ngoài độ tuổi kết nạp ({ranges}). Xin kiểm tra lại ngày sinh."
 
 
 def age_outside_org(age: str, org: Org, ages: AgePolicy) -> str:
     r = ages.ranges[org]
     return (
-        f"Bạn ấy {age}; {ORG_NAME[org]} kết nạp thanh niên từ {r.low} đến {r.high} tuổi. "
+        f"Thanh niên này {age}; {ORG_NAME[org]} kết nạp thanh niên từ {r.low} đến {r.high} tuổi. "
         "Chọn tổ chức khác."
     )
 
@@ -439,7 +444,7 @@ STARTING = "motcongmot đang chạy. Nhấn Ctrl+C để dừng."
 
 # --- leaders and admins ----------------------------------------------------------------------
 
-NO_PERMISSION = "Bạn không có quyền."
+NO_PERMISSION = "Đồng chí không có quyền làm việc này."
 NOT_A_LEADER = "Lệnh này dành cho bí thư, chi hội trưởng và cán bộ quản trị."
 NOT_AN_ADMIN = "Lệnh này dành cho cán bộ quản trị."
 ALREADY_DECIDED = "Giới thiệu này đã được người khác xử lý trước."
@@ -448,7 +453,7 @@ ROLE_NAME = {"leader": "bí thư", "admin": "quản trị"}
 LEADER_NAME = {Org.DOAN: "bí thư", Org.HOI: "chi hội trưởng"}
 BTN_CHOOSE_HERE = "✔ Chọn đơn vị này"
 BTN_RENEW_LINK = "🔄 Đổi đường dẫn mới"
-BTN_LEADER_LINK = "➕ Đường dẫn bổ nhiệm bí thư"
+BTN_LEADER_LINK = "➕ Đường dẫn bổ nhiệm bí thư, chi hội trưởng"
 BTN_ADMIN_LINK = "➕ Đường dẫn bổ nhiệm quản trị"
 BTN_ADMIT = "✅ Đã kết nạp"
 BTN_DECLINE = "✖️ Không kết nạp"
@@ -460,7 +465,9 @@ PICK_UNIT = "Chọn đơn vị:"
 GRANT_PROBLEM = {
     "grant_invalid": "Đường dẫn bổ nhiệm này không đúng.",
     "grant_used": "Đường dẫn bổ nhiệm này đã được dùng.",
-    "grant_expired": "Đường dẫn bổ nhiệm đã hết hạn (7 ngày). Xin cán bộ quản trị tạo link mới.",
+    "grant_expired": (
+        "Đường dẫn bổ nhiệm đã hết hạn (7 ngày). Xin cán bộ quản trị tạo đường dẫn mới."
+    ),
 }
 NO_PENDING = "Không có giới thiệu nào chờ xét. 👍"
 NO_OTHER_PENDING = "Không còn giới thiệu nào khác chờ xét."
@@ -497,9 +504,11 @@ def invite_renewed(unit_name: str, link: str | None, code: str) -> str:
     return f"Đường dẫn và mã cũ đã bị hủy.\n{member_invite(unit_name, link, code)}"
 
 
-def appoint_panel(unit_name: str, leaders: list[str], admins: list[str] | None = None) -> str:
+def appoint_panel(
+    unit_name: str, leaders: list[str], admins: list[str] | None = None, org: Org = Org.DOAN
+) -> str:
     who = ", ".join(leaders) if leaders else "chưa có"
-    text = f"Bổ nhiệm – {unit_name}\nBí thư hiện nay: {who}"
+    text = f"Bổ nhiệm – {unit_name}\n{LEADER_NAME[org].capitalize()} hiện nay: {who}"
     if admins:
         text += f"\nQuản trị: {', '.join(admins)}"
     return text
@@ -546,7 +555,7 @@ def grant_used_by(name: str, role: str, unit_name: str, org: Org = Org.DOAN) -> 
     return f"Đồng chí {name} đã nhận vai trò {role_title(role, org)} {unit_name}."
 
 
-SELF_REGISTERED = "✍️ Bạn ấy tự đăng ký qua lời mời, đã đồng ý lưu thông tin"
+SELF_REGISTERED = "✍️ Thanh niên tự đăng ký qua lời mời, đã đồng ý lưu thông tin"
 
 
 def review_card(
@@ -782,7 +791,7 @@ MEMBER_NUDGE = (
     "Có ai đồng chí muốn giới thiệu vào Đoàn, Hội không? Gõ /gioithieu để ghi tên nhé!"
 )
 MANUAL_NUDGE = (
-    '👋 Bí thư nhắc: đồng chí chưa đạt "1+1" năm nay. '
+    '👋 Đơn vị nhắc: đồng chí chưa đạt "1+1" năm nay. '
     "Gõ /gioithieu để ghi tên thanh niên đồng chí giới thiệu."
 )
 ALREADY_NUDGED_TODAY = "Hôm nay đơn vị này đã được nhắc rồi. Mai đồng chí có thể nhắc lại."
@@ -813,7 +822,7 @@ KIND_NAME = {
     "qwarn": "Nhắc bí thư trước cuối quý",
     "qres": "Kết quả quý",
     "sum": "Sơ kết, tổng kết",
-    "nudge": "Nhắc đoàn viên chưa đạt",
+    "nudge": "Nhắc đoàn viên, hội viên chưa đạt",
 }
 
 
@@ -856,7 +865,8 @@ def period_name(label: str) -> str:
 
 
 STATS_USAGE = (
-    "Gõ /stats [kỳ] [mã đơn vị], ví dụ: /stats 2026-Q3 X-AN-BINH. Kỳ: 2026, 2026-H1, 2026-Q3."
+    "Gõ /stats [kỳ] [mã hoặc tên đơn vị], ví dụ: /stats 2026-Q3 An Bình. Kỳ: 2026, 2026-H1,"
+    " 2026-Q3."
 )
 BTN_CHART = "📈 Biểu đồ"
 BTN_EXPORT = "📄 Xuất Excel"
@@ -1277,8 +1287,8 @@ def workbook_title(label: str) -> str:
 
 
 EXPORT_ORG_USAGE = (
-    "Gõ /xuat [kỳ] [mã đơn vị], ví dụ: /xuat 2026-H1. Chỉ Đoàn hoặc chỉ Hội: /xuat 2026 doan,"
-    " /xuat 2026 hoi."
+    "Gõ /xuat [kỳ] [mã hoặc tên đơn vị], ví dụ: /xuat 2026-H1. Chỉ Đoàn hoặc chỉ Hội:"
+    " /xuat 2026 doan, /xuat 2026 hoi."
 )
 CHART_BEHIND = "Đã kết nạp, chưa đạt mốc"
 CHART_ON_TRACK = "Đã kết nạp, đạt mốc"
@@ -1333,8 +1343,9 @@ REPORT_NO_UNITS = "Chưa có đơn vị nào để báo cáo: nạp cây đơn v
 BTN_AGREE = "Đồng ý"
 BTN_DISAGREE = "Không"
 FRIEND_PRIVACY = (
-    "Bot lưu: họ tên, ngày sinh, số điện thoại (nếu bạn cho), tổ chức bạn muốn vào, để chi đoàn "
-    "liên hệ và xét kết nạp; lưu đến khi xét xong và theo quy định lưu trữ hồ sơ đoàn viên. "
+    "Bot lưu: họ tên, ngày sinh, số điện thoại (nếu bạn cho), tổ chức bạn muốn vào, để đơn vị "
+    "liên hệ và xét kết nạp; lưu đến khi xét xong và theo quy định lưu trữ hồ sơ "
+    "đoàn viên, hội viên. "
     "Bạn có thể xóa bất cứ lúc nào bằng cách nhắn /xoadulieu. Bạn đồng ý chứ?"
 )
 FRIEND_NOTHING_STORED = "Không có gì được lưu. Cảm ơn bạn đã ghé thăm!"
@@ -1360,7 +1371,7 @@ def friend_intro(inviter: str, unit_name: str) -> str:
 def friend_saved(inviter: str) -> str:
     return (
         f"Đã ghi nhận đăng ký của bạn (người mời: {inviter}). "
-        "Chi đoàn sẽ liên hệ để xét kết nạp. Cảm ơn bạn!"
+        "Đơn vị sẽ liên hệ để xét kết nạp. Cảm ơn bạn!"
     )
 
 
@@ -1373,8 +1384,8 @@ def friend_invitation(link: str | None, code: str, renewed: bool) -> str:
     where = f"Đường dẫn: {link}\n" if link else ""
     return (
         f"{head}Lời mời riêng của đồng chí để bạn trẻ tự đăng ký:\n{where}"
-        f"Mã mời: {code} (trên Zalo, bạn ấy nhắn cho bot: start {code})\n"
-        "Chuyển tin nhắn dưới đây cho bạn ấy. Đổi lời mời: /moiban moi"
+        f"Mã mời: {code} (trên Zalo, người được mời nhắn cho bot: start {code})\n"
+        "Chuyển tin nhắn dưới đây cho người được mời. Đổi lời mời: /moiban moi"
     )
 
 
@@ -1409,3 +1420,242 @@ def commendation_title(unit_names: list[str], year: int) -> str:
         f"Đoàn viên, hội viên hoàn thành 1+1 năm {year} – {', '.join(unit_names)} "
         "(đề nghị tuyên dương)"
     )
+
+
+# --- issue 9: leaders' work (review queue, declining, decided list, confirmations) ----------
+
+BTN_DECLINE_YES = "✖️ Không kết nạp"
+BTN_RENEW_YES = "🔄 Đổi đường dẫn"
+BTN_RENEW_NO = "Giữ nguyên"
+BTN_REMOVE_YES = "✖️ Gỡ quyền"
+BTN_MORE = "Xem thêm ▶️"
+ASK_DECLINE_REASON_TAIL = (
+    f"Gõ lý do (5–300 ký tự, sẽ báo cho người giới thiệu), hoặc chọn «{BTN_SKIP}»."
+)
+DECLINE_REASON_LENGTH = f"Lý do cần từ 5 đến 300 ký tự, hoặc chọn «{BTN_SKIP}»."
+RENEW_KEPT = "Đã giữ nguyên đường dẫn và mã mời cũ."
+NO_DECIDED = "Chưa có giới thiệu nào được quyết định."
+
+
+def decline_reason_question(number: int, name: str) -> str:
+    return f"Không kết nạp {name} (số {number}).\nLý do? {ASK_DECLINE_REASON_TAIL}"
+
+
+def confirm_decline(number: int, name: str, reason: str | None) -> str:
+    lines = [f"Không kết nạp {name} (số {number})?"]
+    lines.append(f"Lý do: {reason}" if reason else "Không ghi lý do.")
+    return "\n".join(lines)
+
+
+def declined_kindly(number: int, name: str, reason: str | None) -> str:
+    lines = [
+        f"Cảm ơn đồng chí đã giới thiệu {name} (số {number}).",
+        "Lần này đơn vị chưa kết nạp thanh niên này.",
+    ]
+    if reason:
+        lines.append(f"Lý do: {reason}")
+    lines.append("Đồng chí cứ tiếp tục động viên, hoặc giới thiệu thêm thanh niên khác nhé.")
+    return "\n".join(lines)
+
+
+def review_pass_done(left: int, again: str) -> str:
+    return f"Đã xem hết. Còn {left} giới thiệu đồng chí để sau; gửi {again} để xem lại từ đầu."
+
+
+def unit_not_found(typed: str) -> str:
+    return f"Không tìm thấy đơn vị «{typed}» trong phạm vi của đồng chí. Gõ mã hoặc một phần tên."
+
+
+def units_many(typed: str, more: bool) -> str:
+    tail = " Chỉ hiện một phần; gõ cụ thể hơn nếu chưa thấy." if more else ""
+    return f"Có nhiều đơn vị khớp «{typed}». Chọn một:{tail}"
+
+
+def no_referral_here(number: int) -> str:
+    return f"Không có giới thiệu số {number} trong đơn vị của đồng chí."
+
+
+def decided_title(unit_name: str | None, page: int) -> str:
+    where = f" – {unit_name}" if unit_name else ""
+    return f"Giới thiệu đã quyết định{where} (mới nhất trước, trang {page + 1}):"
+
+
+def decided_line(number: int, name: str, status: str, day: str) -> str:
+    return f"Số {number}: {name} – {STATUS[status]} ngày {day}"
+
+
+DECIDED_HINT = "Mở lại một quyết định: /molai <số>, ví dụ /molai 12."
+
+
+def confirm_renew(unit_name: str) -> str:
+    return (
+        f"Đổi đường dẫn mời của {unit_name}? Đường dẫn và mã cũ sẽ không dùng được nữa; "
+        "ai chưa ghi danh phải nhận đường dẫn mới."
+    )
+
+
+def confirm_remove(name: str, role: str, unit_name: str, org: Org) -> str:
+    return f"Gỡ {name} khỏi vai trò {role_title(role, org)} {unit_name}?"
+
+
+def role_removed_notice(role: str, unit_name: str, org: Org) -> str:
+    return (
+        f"Đồng chí không còn giữ vai trò {role_title(role, org)} {unit_name}. "
+        "Cảm ơn đồng chí đã đóng góp; gõ /help để xem các lệnh còn dùng được."
+    )
+
+
+# --- issue 9: several top units, a unit typed by code or name ---
+
+UNIT_CHOICES_SHOWN = 8
+
+
+# (an unknown unit and several matches: unit_not_found and units_many above, shared with /duyet)
+
+
+def unit_choice(name: str, parent: str | None) -> str:
+    return f"{name} – {parent}" if parent else name
+
+
+def pick_top_stats(period: str) -> str:
+    return f"Đồng chí phụ trách nhiều đơn vị. Xem thống kê kỳ {period} của đơn vị nào?"
+
+
+def pick_top_export(period: str) -> str:
+    return f"Đồng chí phụ trách nhiều đơn vị. Xuất báo cáo kỳ {period} của đơn vị nào?"
+
+
+def pick_top_honours(period: str) -> str:
+    return f"Đồng chí phụ trách nhiều đơn vị. Xem vinh danh kỳ {period} của đơn vị nào?"
+
+
+BTN_BOTH_ORGS = "Cả Đoàn và Hội"
+
+
+def btn_all_units(count: int) -> str:
+    return f"Tất cả ({count} đơn vị)"
+
+
+HONOURS_USAGE = "Gõ /vinhdanh [kỳ] [mã hoặc tên đơn vị], ví dụ: /vinhdanh 2026-Q3 An Bình."
+
+
+# --- issue 9: cadres and moving ---
+
+
+def register_here(unit_name: str) -> str:
+    """A cadre's choice in the registration tree: register at the unit being browsed."""
+    return f"Ghi danh tại {unit_name}"
+
+
+def move_offer(old: str, new: str, pending: int, kept_roles: list[str]) -> str:
+    """A registered member opened another unit's invite. kept_roles: "bí thư Chi đoàn …"."""
+    lines = [f"Đồng chí đang ở {old}. Chuyển sang {new}?"]
+    if pending:
+        lines.append(f"{pending} trường hợp đồng chí giới thiệu đang chờ xét sẽ chuyển theo.")
+    lines.append(f"Trường hợp đã kết nạp hoặc không kết nạp vẫn tính ở {old}.")
+    lines += [
+        f"Đồng chí vẫn giữ vai trò {role} cho đến khi cán bộ cấp trên gỡ." for role in kept_roles
+    ]
+    return "\n".join(lines)
+
+
+def move_button(new: str) -> str:
+    return f"Chuyển sang {new}"
+
+
+def stay_button(old: str) -> str:
+    return f"Ở lại {old}"
+
+
+def moved(new: str, pending: int) -> str:
+    text = f"Đã chuyển đồng chí sang {new}. ✅"
+    if pending:
+        text += f"\n{pending} trường hợp chờ xét đã chuyển theo, do {new} xét."
+    return text
+
+
+def stayed(old: str) -> str:
+    return f"Đồng chí vẫn ở {old}."
+
+
+def member_moved(name: str, new: str, pending: int = 0) -> str:
+    """To the old unit's leaders."""
+    text = f"Đồng chí {name} đã chuyển sang {new}."
+    if pending:
+        text += f" {pending} trường hợp chờ xét chuyển theo."
+    return text
+
+
+MOVE_OUTDATED = "Đơn vị của đồng chí đã thay đổi. Mở lại đường dẫn mời nếu vẫn muốn chuyển."
+
+
+# --- issue 9: full names, and a member's correction of a waiting referral (/sua) -------------
+
+INVALID["name_one_word"] = "Xin ghi đủ họ và tên, ví dụ: Nguyễn Văn An."
+MENU_WORDS["sua"] = "Sửa giới thiệu đang chờ xét"
+HELP_LINES["sua"] = "/sua <số> – sửa họ tên, ngày sinh, điện thoại, tổ chức của giới thiệu chờ xét"
+CORRECT_USAGE = "Gõ /sua kèm số giới thiệu, ví dụ: /sua 12 (số xem ở /cuatoi)."
+CORRECT_NONE = "Đồng chí không có giới thiệu nào đang chờ xét để sửa."
+CORRECT_CHOOSE = "Chọn giới thiệu cần sửa (chỉ sửa được khi còn chờ xét):"
+CORRECT_FIELD = {
+    "full_name": "Họ tên",
+    "birth": "Ngày sinh",
+    "phone": "Điện thoại",
+    "org": "Tổ chức",
+}
+BTN_NO_PHONE = "Không có số"
+ASK_NEW_NAME = "Họ và tên đúng của thanh niên (có dấu)?"
+ASK_NEW_BIRTH = "Ngày sinh đúng? Gõ ngày/tháng/năm, ví dụ 05/03/2008, hoặc chỉ năm sinh: 2008."
+ASK_NEW_PHONE = f"Số điện thoại đúng của thanh niên? Gõ số, hoặc chọn «{BTN_NO_PHONE}»."
+CORRECT_SAME = "Thông tin này giống thông tin cũ. Đồng chí gõ lại, hoặc /huy để thôi."
+CORRECT_DUPLICATE = (
+    "Thông tin mới trùng với một thanh niên đã được giới thiệu, nên chưa sửa. "
+    "Nếu có nhầm lẫn, đồng chí báo bí thư chi đoàn hoặc chi hội trưởng."
+)
+CORRECT_GUARDIAN_MISSING = (
+    "Chưa sửa: thanh niên có thể chưa đủ 16 tuổi, cần cha mẹ hoặc người giám hộ đồng ý trước."
+)
+
+
+def correct_button(number: int) -> str:
+    return f"Sửa số {number}"
+
+
+def correct_pick(number: int, name: str) -> str:
+    return f"Số {number}: {name}"
+
+
+def correct_unknown(number: int) -> str:
+    return f"Không có giới thiệu số {number} của đồng chí."
+
+
+def correct_refused(number: int, reason: str) -> str:
+    """Why a referral cannot be corrected (reasons: storage.referrals.edit_refusal)."""
+    if reason == "decided":
+        return f"Giới thiệu số {number} đã được xét, không sửa được nữa."
+    if reason == "withdrawn":
+        return f"Giới thiệu số {number} đã rút, không sửa được nữa."
+    if reason == "self":
+        return (
+            f"Thông tin của giới thiệu số {number} do chính thanh niên tự ghi khi đăng ký, "
+            "nên đồng chí không sửa được. Nếu có sai, đồng chí báo bí thư chi đoàn "
+            "hoặc chi hội trưởng."
+        )
+    return correct_unknown(number)
+
+
+def correct_which(number: int, name: str, birth: str, phone: str | None, org: Org) -> str:
+    return (
+        f"Giới thiệu số {number}: {name}, sinh {birth}, điện thoại {phone or NO_PHONE}, "
+        f"vào {ORG_SHORT[org]}.\nĐồng chí muốn sửa thông tin nào?\n{CANCEL_HINT}"
+    )
+
+
+def correct_confirm(number: int, field: str, old: str, new: str) -> str:
+    return (
+        f"Sửa giới thiệu số {number}:\n• {CORRECT_FIELD[field]}: {old} → {new}\nĐồng chí xác nhận?"
+    )
+
+
+def corrected(number: int, name: str) -> str:
+    return f"Đã sửa giới thiệu số {number} ({name}). ✅"

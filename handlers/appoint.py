@@ -1,5 +1,6 @@
 """/bonhiem (/appoint): an admin makes one-time leader or admin links and codes, and removes
-leaders.
+leaders and admins: "ap:r|R:<unit>:<member>" asks first, "ap:y|Y:…" removes (the removed
+person is told on their own channel), "ap:b:<unit>:0" goes back to the panel.
 
 Opening such a link (/start l_… or a_…) or typing its code is handled here too: the first
 opener gets the role, registering first if needed, and the admin who made it is told who took it.
@@ -10,7 +11,14 @@ from __future__ import annotations
 from bot import texts
 from handlers import picker
 from handlers.chat import Button, Choice, Reply, Rows, Turn
-from handlers.common import Deps, current_actor, notify_address, parse_button, refuse
+from handlers.common import (
+    Deps,
+    current_actor,
+    notify_address,
+    notify_member,
+    parse_button,
+    refuse,
+)
 from storage import codes, members, roles
 from storage.members import Member
 from storage.roles import Actor, Role
@@ -33,7 +41,7 @@ async def _panel(turn: Turn, unit: Unit) -> tuple[str, Rows]:
         [Button(texts.remove_admin_button(m.full_name), f"ap:R:{unit.id}:{m.id}")] for m in admins
     ]
     text = texts.appoint_panel(
-        unit.name, [m.full_name for m in leaders], [m.full_name for m in admins]
+        unit.name, [m.full_name for m in leaders], [m.full_name for m in admins], unit.org
     )
     return text, rows
 
@@ -50,7 +58,7 @@ async def appoint(turn: Turn) -> None:
 
 async def press(turn: Turn) -> None:
     assert isinstance(turn.incoming, Choice)
-    parsed = parse_button(turn.incoming.data, "ap", "larR", 2)
+    parsed = parse_button(turn.incoming.data, "ap", "larRyYb", 2)
     if parsed is None:
         await refuse(turn)
         return
@@ -61,8 +69,16 @@ async def press(turn: Turn) -> None:
     if unit is None:
         await refuse(turn)
         return
+    if op == "b":
+        await turn.out.toast()
+        text, choices = await _panel(turn, unit)
+        await turn.out.replace(Reply(text, choices))
+        return
     if op in "rR":
-        await _remove(turn, unit, member_id, Role.LEADER if op == "r" else Role.ADMIN)
+        await _ask_remove(turn, unit, member_id, Role.LEADER if op == "r" else Role.ADMIN)
+        return
+    if op in "yY":
+        await _remove(turn, unit, member_id, Role.LEADER if op == "y" else Role.ADMIN)
         return
     await turn.out.toast()
     role = Role.LEADER if op == "l" else Role.ADMIN
@@ -75,12 +91,31 @@ async def press(turn: Turn) -> None:
     )
 
 
+async def _holder_name(turn: Turn, unit: Unit, member_id: int, role: Role) -> str | None:
+    holders = await roles.holders(turn.deps.db, unit.id, role)
+    return next((m.full_name for m in holders if m.id == member_id), None)
+
+
+async def _ask_remove(turn: Turn, unit: Unit, member_id: int, role: Role) -> None:
+    name = await _holder_name(turn, unit, member_id, role)
+    if name is None:
+        await refuse(turn)
+        return
+    await turn.out.toast()
+    yes = "y" if role is Role.LEADER else "Y"
+    choices = [
+        [
+            Button(texts.BTN_REMOVE_YES, f"ap:{yes}:{unit.id}:{member_id}"),
+            Button(texts.BTN_BACK, f"ap:b:{unit.id}:0"),
+        ]
+    ]
+    text = texts.confirm_remove(name, role.value, unit.name, unit.org)
+    await turn.out.replace(Reply(text, choices))
+
+
 async def _remove(turn: Turn, unit: Unit, member_id: int, role: Role) -> None:
     deps = turn.deps
-    removed_name = next(
-        (m.full_name for m in await roles.holders(deps.db, unit.id, role) if m.id == member_id),
-        None,
-    )
+    removed_name = await _holder_name(turn, unit, member_id, role)
     if removed_name is None or not await roles.revoke(deps.db, member_id, unit.id, role):
         await refuse(turn)
         return
@@ -88,6 +123,9 @@ async def _remove(turn: Turn, unit: Unit, member_id: int, role: Role) -> None:
     async with deps.db.read() as conn:
         removed = await members.get(conn, member_id)
     if removed is not None:
+        await notify_member(
+            deps, removed, texts.role_removed_notice(role.value, unit.name, unit.org)
+        )
         still = await roles.load_actor(
             deps.db, removed.channel, removed.user_ref, deps.settings.admin_ids
         )

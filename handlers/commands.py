@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from bot import texts
 from handlers import (
     appoint,
+    correct,
+    decided,
     friend,
     help,
     honors,
@@ -49,12 +51,14 @@ COMMANDS: list[Entry] = [
     Entry(("start",), registration.start, MEMBER),
     Entry(("gioithieu", "refer"), referral.refer, MEMBER),
     Entry(("cuatoi", "mine"), mine.show_mine, MEMBER),
+    Entry(("sua", "correct"), correct.correct, MEMBER),
     Entry(("moiban", "invitefriend"), friend.invite_friend, MEMBER),
     Entry(("help", "trogiup", "menu"), help.show_help, MEMBER, in_help=False),
     Entry(("huy", "cancel"), help.cancel, MEMBER),
     Entry(("xoadulieu", "forgetme"), mine.ask_erase, MEMBER),
     Entry(("vinhdanh", "honors"), honors.show_honors, MEMBER),
     Entry(("duyet", "review"), review.review, Role.LEADER),
+    Entry(("daduyet", "decided"), decided.show_decided, Role.LEADER),
     Entry(("donvi", "unit"), unit.show_unit, Role.LEADER),
     Entry(("stats", "thongke"), stats.show_stats, Role.LEADER),
     Entry(("xuat", "export"), stats.export, Role.LEADER),

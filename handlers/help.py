@@ -34,9 +34,11 @@ async def stale_button(turn: Turn) -> None:
 
 
 async def outside_journey(turn: Turn) -> None:
-    """A message that answers no question: with buttons, a pointer to /help; on a text
-    channel, the numbered menu of what this person may do."""
-    if turn.out.buttons:
+    """A message that answers no question: a newcomer learns what 1+1 is and how to join; a
+    member gets a pointer to /help with buttons, the numbered menu on a text channel."""
+    if turn.out.buttons and await current_member(turn) is None:
+        await _welcome_newcomer(turn)
+    elif turn.out.buttons:
         await turn.say(texts.UNKNOWN, phone_done=True)
     elif isinstance(turn.incoming, Other):
         await turn.say(texts.ONLY_TEXT)
@@ -49,10 +51,15 @@ async def show_menu(turn: Turn) -> None:
     from handlers import commands
 
     if await current_member(turn) is None:
-        choices = [[Button(texts.MENU_WORDS["start"], "cmd:start")]]
-        await turn.out.send(Reply(texts.NEWCOMER_MENU, choices))
+        await _welcome_newcomer(turn)
         return
     actor = await current_actor(turn)
     shown = [e for e in commands.entries(commands.sections_for(actor), menu=True)]
     choices = [[Button(texts.MENU_WORDS[e.name], f"cmd:{e.name}")] for e in shown]
     await turn.out.send(Reply(texts.MEMBER_MENU, choices))
+
+
+async def _welcome_newcomer(turn: Turn) -> None:
+    """Two lines on 1+1 and how to join, with the way in as a choice."""
+    choices = [[Button(texts.MENU_WORDS["start"], "cmd:start")]]
+    await turn.out.send(Reply(texts.NEWCOMER_MENU, choices))

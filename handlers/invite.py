@@ -1,10 +1,15 @@
-"""/moi (/invite): a leader gets, or renews, the member invite link and code of a unit."""
+"""/moi (/invite): a leader gets, or renews, the member invite link and code of a unit.
+
+Renewing kills the old link and code, so it asks first: "iv:n:<unit>" (the button under an
+invite, or /moi moi) shows the question, "iv:y:<unit>" renews, "iv:k:<unit>" keeps the old one.
+Every press checks again that the user leads the unit.
+"""
 
 from __future__ import annotations
 
 from bot import texts
 from handlers import picker
-from handlers.chat import Button, Choice, Rows, Turn
+from handlers.chat import Button, Choice, Command, Rows, Turn
 from handlers.common import current_actor, parse_button, refuse
 from storage import codes, invites, roles, units
 from storage.roles import Actor, Role
@@ -29,7 +34,17 @@ async def show_link(turn: Turn, actor: Actor, unit: Unit) -> None:
 
 
 @picker.purpose("mn", Role.LEADER, texts.PICK_RENEW)
-async def renew_link(turn: Turn, actor: Actor, unit: Unit) -> None:
+async def ask_renew(turn: Turn, actor: Actor, unit: Unit) -> None:
+    choices = [
+        [
+            Button(texts.BTN_RENEW_YES, f"iv:y:{unit.id}"),
+            Button(texts.BTN_RENEW_NO, f"iv:k:{unit.id}"),
+        ]
+    ]
+    await turn.say(texts.confirm_renew(unit.name), choices)
+
+
+async def renew_link(turn: Turn, unit: Unit) -> None:
     async with turn.deps.db.write() as conn:
         await units.bump_invite_generation(conn, unit.id)
         fresh = await units.get(conn, unit.id)
@@ -40,17 +55,27 @@ async def renew_link(turn: Turn, actor: Actor, unit: Unit) -> None:
 
 async def invite(turn: Turn) -> None:
     renew = bool(turn.args) and turn.args[0].casefold() in {"moi", "mới", "new"}
+    if renew:  # what follows "moi" may name the unit (/moi moi tan lap)
+        turn.incoming = Command("moi", turn.args[1:])
     await picker.offer(turn, "mn" if renew else "mi")
 
 
 async def press_renew(turn: Turn) -> None:
     assert isinstance(turn.incoming, Choice)
-    parsed = parse_button(turn.incoming.data, "iv", "n", 1)
+    parsed = parse_button(turn.incoming.data, "iv", "nyk", 1)
     actor = await current_actor(turn)
     unit = await roles.unit_for(turn.deps.db, actor, parsed[1][0], Role.LEADER) if parsed else None
-    if unit is None:
+    if parsed is None or unit is None:
         await refuse(turn)
         return
     await turn.out.toast()
-    await turn.out.drop_choices()
-    await renew_link(turn, actor, unit)
+    op = parsed[0]
+    if op == "n":
+        await turn.out.drop_choices()
+        await ask_renew(turn, actor, unit)
+    elif op == "y":
+        await turn.out.settle()
+        await renew_link(turn, unit)
+    else:
+        await turn.out.settle()
+        await turn.say(texts.RENEW_KEPT)

@@ -1,8 +1,10 @@
-"""/cuatoi (/mine): the member's referrals this year, whether 1+1 is met, and withdrawing one."""
+"""/cuatoi (/mine): the member's referrals this year, whether 1+1 is met, and withdrawing or
+correcting (handlers/correct.py) one still waiting."""
 
 from __future__ import annotations
 
 from bot import texts
+from handlers import correct
 from handlers.chat import Button, Choice, Reply, Turn
 from handlers.common import Deps, current_member, notify_member, parse_button, refuse
 from storage import friends, members, referrals, roles, units
@@ -27,15 +29,20 @@ async def show_mine(turn: Turn) -> None:
     ]
     hidden = max(0, len(year.referrals) - SHOWN)
     pending = [r for r in year.referrals if r.status is Status.INTRODUCED][:WITHDRAW_BUTTONS]
-    choices = [[Button(texts.withdraw_button(r.id), f"mn:w:{r.id}")] for r in pending]
+    choices = [
+        [Button(texts.withdraw_button(r.id), f"mn:w:{r.id}")]
+        + ([] if r.self_registered else [Button(texts.correct_button(r.id), f"mn:e:{r.id}")])
+        for r in pending
+    ]
     text = texts.mine(year.year, lines, year.admitted, year.pending, hidden)
     await turn.say(text, choices)
 
 
 async def press(turn: Turn) -> None:
-    """mn:w asks to confirm, mn:W withdraws, mn:k keeps; only the introducing member may."""
+    """mn:w asks to confirm, mn:W withdraws, mn:k keeps, mn:e corrects (/sua); only the
+    introducing member may."""
     assert isinstance(turn.incoming, Choice)
-    parsed = parse_button(turn.incoming.data, "mn", "wWk", 1)
+    parsed = parse_button(turn.incoming.data, "mn", "wWke", 1)
     member = await current_member(turn)
     deps = turn.deps
     referral = await referrals.get(deps.db, parsed[1][0]) if parsed else None
@@ -44,6 +51,9 @@ async def press(turn: Turn) -> None:
         await refuse(turn)
         return
     await turn.out.toast()
+    if op == "e":
+        await correct.start(turn, member, referral.id)
+        return
     if op == "k":
         await turn.out.drop_choices()
         return

@@ -2,22 +2,32 @@
 
 Choices carry "pk:<purpose>:<op>:<unit>:<page>"; each press re-checks, at that moment, that
 the user still holds the role on that unit, so an edited or replayed button does nothing.
+
+A unit may also be typed after the command (`/donvi an binh`, `/stats 2026-Q3 X-AN-BINH`): its
+code or words of its name, looked for only within the user's reach, so a unit outside it is
+answered exactly like one that does not exist. In the arguments, a word that starts with four
+digits is a period (a wrong one is said so); the other words name the unit.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot import texts
-from handlers.chat import Button, Choice, Reply, Rows, Turn
+from handlers.chat import Button, Choice, Reply, Rows, Turn, fold
 from handlers.common import current_actor, parse_button, refuse
 from storage import roles, units
+from storage.periods import Period, parse_period
 from storage.roles import Actor, Role
 from storage.units import Unit
-from storage.validation import sort_key
+from storage.validation import Org, sort_key
 
 PAGE_SIZE = 8
+SHOWN = texts.UNIT_CHOICES_SHOWN  # units offered when several match what was typed
+_PERIOD_TRY = re.compile(r"[0-9]{4}")  # a word starting so is meant as a period
+ORG_WORDS = {"doan": Org.DOAN, "hoi": Org.HOI}  # "/xuat hoi": the top unit(s) of an organisation
 Chosen = Callable[[Turn, Actor, Unit], Awaitable[None]]
 
 
@@ -50,6 +60,12 @@ async def offer(turn: Turn, code: str) -> None:
     tops = actor.top_units(wanted.need)
     if not tops:
         await turn.say(texts.NOT_AN_ADMIN if wanted.need is Role.ADMIN else texts.NOT_A_LEADER)
+        return
+    typed = " ".join(turn.args).strip()
+    if typed:
+        unit = await find(turn, typed, tops, lambda u: f"pk:{code}:s:{u.id}:0")
+        if unit is not None:
+            await wanted.on_chosen(turn, actor, unit)
         return
     async with turn.deps.db.read() as conn:
         top_units = [u for u in [await units.get(conn, t) for t in tops] if u is not None]
@@ -114,3 +130,65 @@ async def on_press(turn: Turn) -> None:
     else:
         await turn.out.replace(Reply(texts.picker_title(wanted.title, unit.name)))
         await wanted.on_chosen(turn, actor, unit)
+
+
+# --- a unit and a period typed after a command ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Args:
+    period: Period
+    unit: str | None  # what was typed to name a unit, if anything
+
+
+async def read_args(turn: Turn, usage: str) -> Args | None:
+    """ "[period] [unit]" in any order; says what is wrong and returns None when they don't
+    make sense (two periods, a period that does not exist)."""
+    tried = [a for a in turn.args if _PERIOD_TRY.match(a)]
+    rest = " ".join(a for a in turn.args if not _PERIOD_TRY.match(a)).strip()
+    if len(tried) > 1:
+        await turn.say(usage)
+        return None
+    period = Period(turn.deps.today().year)
+    if tried:
+        parsed = parse_period(tried[0])
+        if parsed is None:
+            await turn.say(texts.period_invalid(tried[0]))
+            return None
+        period = parsed
+    return Args(period, rest or None)
+
+
+async def top_units(turn: Turn, unit_ids: list[int]) -> list[Unit]:
+    """The units of `unit_ids` not inside another one's subtree, in Vietnamese order."""
+    async with turn.deps.db.read() as conn:
+        return await units.tops(conn, unit_ids)
+
+
+async def find(
+    turn: Turn, typed: str, reach: list[int], data: Callable[[Unit], str]
+) -> Unit | None:
+    """The one unit `typed` names within the subtrees of `reach`. Several: they are offered
+    as choices (button data from `data`, at most SHOWN, each with its parent's name) and None
+    is returned, as when nothing matches (then said so, the same whether the unit does not
+    exist or lies outside the reach)."""
+    async with turn.deps.db.read() as conn:
+        org = ORG_WORDS.get(fold(typed))
+        if org is not None:
+            found = [u for u in await units.tops(conn, reach) if u.org is org]
+        else:
+            found = await units.search_within(conn, typed, reach, SHOWN + 1)
+        shown = found[:SHOWN]
+        parents = [await units.get(conn, u.parent_id) if u.parent_id else None for u in shown]
+    labels = [
+        texts.unit_choice(u.name, p.name if p else None)
+        for u, p in zip(shown, parents, strict=True)
+    ]
+    if not found:
+        await turn.say(texts.unit_not_found(typed))
+        return None
+    if len(found) == 1:
+        return found[0]
+    rows = [[Button(label, data(u))] for u, label in zip(shown, labels, strict=True)]
+    await turn.say(texts.units_many(typed, len(found) > SHOWN), rows)
+    return None

@@ -11,15 +11,18 @@ import re
 from bot import texts
 from handlers import appoint, flow, friend
 from handlers.chat import Reply, Turn
-from handlers.common import current_member
+from handlers.common import Deps, current_actor, current_member, notify_member
 from handlers.flow import Draft, End, Next, Outcome, Retry, Stay
 from storage import codes, friends, invites, members, roles, units
-from storage.members import AlreadyRegistered
+from storage.members import AlreadyRegistered, Member
+from storage.roles import Role
 from storage.units import Unit
 from storage.validation import MemberIn, Org, error_code, normalize_name, normalize_phone
 
 REGISTRATION = flow.journey("reg")
 UNIT, NAME, MEMBERSHIP, PHONE = "unit", "name", "member", "phone"
+MOVING = flow.journey("mv")
+CONFIRM = "confirm"
 PAGE_SIZE = 8
 SEARCH_LIMIT = 8
 
@@ -39,6 +42,11 @@ async def start(turn: Turn) -> None:
         if grant is not None:
             await appoint.take_grant(turn, grant, member)
             return
+        if code is not None or payload.startswith(invites.UNIT_PREFIX):
+            invited = await _invited_unit(turn, payload, code)
+            if invited is not None and invited.id != member.unit_id:
+                await _offer_move(turn, member, invited)
+                return
         async with turn.deps.db.read() as conn:
             unit = await units.get(conn, member.unit_id)
         await turn.say(texts.greeting(member.full_name, unit.name if unit else ""))
@@ -110,6 +118,8 @@ async def _tree_page(turn: Turn, at: int, page: int) -> tuple[str, list[list[tup
     pages = max(1, -(-len(kids) // PAGE_SIZE))
     page = min(max(page, 0), pages - 1)
     rows: list[list[tuple[str, str]]] = []
+    if parent is not None and kids and await _cadre_at(turn, parent):
+        rows.append([(texts.register_here(parent.name), f"s{parent.id}")])
     for kid in kids[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]:
         if kid.id in openable:
             rows.append([(f"📂 {kid.name}", f"o{kid.id}.0")])
@@ -152,9 +162,16 @@ async def browse_or_pick(turn: Turn, draft: Draft, value: str) -> Outcome:
         async with turn.deps.db.read() as conn:
             unit = await units.get(conn, int(pick[1]))
             leaf = unit is not None and not await units.has_children(conn, unit.id)
-        if unit is not None and leaf:
+        if unit is not None and (leaf or await _cadre_at(turn, unit)):
             return Next(NAME, {"unit_id": unit.id})
     return Retry(flow.use_buttons(turn))
+
+
+async def _cadre_at(turn: Turn, unit: Unit) -> bool:
+    """May this person register at a unit that has units below it? Cadres may: whoever holds
+    a leader's or an admin's role covering it (ADMIN_IDS are known before they register)."""
+    actor = await current_actor(turn)
+    return bool(actor.roles) and await roles.may(turn.deps.db, actor, unit.id, Role.LEADER)
 
 
 async def search_unit(turn: Turn, draft: Draft, text: str) -> Outcome:
@@ -248,6 +265,79 @@ async def _finish(turn: Turn, draft: Draft, phone: str | None) -> Outcome:
         await appoint.take_grant(turn, draft["grant"], member)
     return End()
 
+
+# --- moving to another unit (a registered member opened its invite) ---------------------------
+
+
+async def _offer_move(turn: Turn, member: Member, unit: Unit) -> None:
+    if await flow.busy(turn, restartable=MOVING):
+        return
+    await flow.begin(turn, MOVING, CONFIRM, {"from": member.unit_id, "to": unit.id})
+
+
+async def _units(turn: Turn, draft: Draft) -> tuple[Unit | None, Unit | None]:
+    async with turn.deps.db.read() as conn:
+        return await units.get(conn, draft["from"]), await units.get(conn, draft["to"])
+
+
+async def ask_move(turn: Turn, draft: Draft) -> None:
+    old, new = await _units(turn, draft)
+    member = await current_member(turn)
+    if old is None or new is None or member is None:
+        await flow.cancel(turn)
+        return
+    deps = turn.deps
+    pending = await members.undecided_count(deps.db, member.id, new.id)
+    kept = [  # roles stay tied to their units: said before the member confirms
+        f"{texts.role_title(role.value, unit.org)} {unit.name}"
+        for unit, role in await roles.kept_on_move(deps.db, member.id, old.id, new.id)
+    ]
+    rows = [[(texts.move_button(new.name), "y")], [(texts.stay_button(old.name), "n")]]
+    text = texts.move_offer(old.name, new.name, pending, kept)
+    await turn.say(text, MOVING.keyboard(CONFIRM, draft, rows))
+
+
+async def take_move(turn: Turn, draft: Draft, value: str) -> Outcome:
+    old, new = await _units(turn, draft)
+    member = await current_member(turn)
+    if value not in ("y", "n"):
+        return Retry(flow.use_buttons(turn))
+    if old is None or new is None or member is None:
+        await turn.say(texts.MOVE_OUTDATED)
+        return End()
+    if value == "n":
+        await turn.say(texts.stayed(old.name))
+        return End()
+    deps = turn.deps
+    leaders = await _leaders_of(deps, old.id, member.id)
+    moved = await members.move(
+        deps.db, turn.who.key, member.id, old.id, new.id, deps.clock, turn.who.address
+    )
+    if moved is None:
+        await turn.say(texts.MOVE_OUTDATED)
+        return End()
+    turn.member = moved.member
+    await turn.say(texts.moved(new.name, moved.referrals_moved))
+    for leader in leaders:
+        await notify_member(
+            deps, leader, texts.member_moved(member.full_name, new.name, moved.referrals_moved)
+        )
+    return End()
+
+
+async def _leaders_of(deps: Deps, unit_id: int, member_id: int) -> list[Member]:
+    """The leaders of the unit, or of the nearest unit above that has some (the member who
+    moves left out): who is told that a member left."""
+    async with deps.db.read() as conn:
+        chain = await units.ancestors(conn, unit_id)
+    for unit in chain:
+        found = [m for m in await roles.holders(deps.db, unit.id, Role.LEADER) if m.id != member_id]
+        if found:
+            return found
+    return []
+
+
+MOVING.steps[CONFIRM] = flow.Step(ask_move, on_button=take_move)
 
 REGISTRATION.steps.update(
     {

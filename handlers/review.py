@@ -1,17 +1,21 @@
 """/duyet (/review): leaders confirm admissions (kết nạp) one referral at a time.
 
-Card buttons carry "rv:<a|d|l>:<referral id>" and are checked at each press: the user must
-still lead the referral's unit, and may not decide their own referral. "Admitted" asks for the
-admission date (a short journey); /molai reopens a decision, with a reason, into the audit trail.
+Card buttons carry "rv:<a|d|l>:<referral id>[:<unit id>]" and are checked at each press: the
+user must still lead the referral's unit (and the unit the queue is limited to, when /duyet was
+given one), and may not decide their own referral. One pass goes through the queue by number:
+"later" shows the next one above it and never wraps round. "Admitted" asks for the admission
+date; "declined" asks for an optional reason, then for confirmation (only that writes). /molai
+reopens a decision, with a reason, into the audit trail.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from bot import texts
-from handlers import flow
-from handlers.chat import Button, Choice, Rows, Turn
+from handlers import flow, picker
+from handlers.chat import Button, Choice, Rows, Turn, fold
 from handlers.common import (
     Deps,
     current_actor,
@@ -20,21 +24,69 @@ from handlers.common import (
     parse_id,
     refuse,
 )
-from handlers.flow import Draft, End, Outcome, Refused, Retry
+from handlers.flow import Draft, End, Next, Outcome, Refused, Retry
 from storage import members, referrals, roles, units
 from storage.members import Member
 from storage.referrals import Decision, NotAllowed, Referral
 from storage.roles import Actor, Role
+from storage.units import Unit
 from storage.validation import mask_phone, parse_day
 
 ADMISSION = flow.journey("adm")
 REOPEN = flow.journey("reo")
-DATE, REASON = "date", "reason"
-TODAY = "today"
+DECLINE = flow.journey("dcl")
+DATE, REASON, WHY, SURE = "date", "reason", "why", "sure"
+TODAY, SKIP, BACK, YES = "today", "skip", "back", "yes"
+REASON_MIN, REASON_MAX = 5, 300
 
 
 def _scope(actor: Actor) -> list[int]:
     return actor.top_units(Role.LEADER)
+
+
+def _own_id(actor: Actor) -> int | None:
+    return actor.member.id if actor.member else None
+
+
+@dataclass(frozen=True)
+class Queue:
+    """What one pass of /duyet goes through: everything the leader leads, or one unit."""
+
+    scope: list[int]
+    unit: Unit | None = None
+
+    @property
+    def suffix(self) -> str:
+        """What every card button carries, so the limit holds from card to card."""
+        return f":{self.unit.id}" if self.unit else ""
+
+    @property
+    def again(self) -> str:
+        return f"/duyet {self.unit.code}" if self.unit else "/duyet"
+
+    @property
+    def unit_id(self) -> int:
+        return self.unit.id if self.unit else 0  # 0: no limit (unit ids start at 1)
+
+
+async def queue_for(turn: Turn, actor: Actor, unit_id: int | None) -> Queue | None:
+    """The queue limited to `unit_id` if the actor leads it now (None: they do not)."""
+    if unit_id is None:
+        return Queue(_scope(actor))
+    unit = await roles.unit_for(turn.deps.db, actor, unit_id, Role.LEADER)
+    return Queue([unit.id], unit) if unit is not None else None
+
+
+async def typed_unit(turn: Turn, actor: Actor, pick: str) -> tuple[bool, Unit | None]:
+    """The unit a leader typed after a command (its code or part of its name), within their
+    reach: (True, unit), (True, None) when nothing was typed, (False, None) when this turn has
+    answered instead (unknown, or several to choose from: buttons "<pick>:<unit id>")."""
+    typed = " ".join(turn.args).strip()
+    if not typed:
+        return True, None
+    # Outside the reach is answered exactly like a unit that does not exist.
+    unit = await picker.find(turn, typed, _scope(actor), lambda u: f"{pick}:{u.id}")
+    return unit is not None, unit
 
 
 def introducer_name(referral: Referral, member: Member | None) -> str:
@@ -46,9 +98,9 @@ def introducer_name(referral: Referral, member: Member | None) -> str:
     return referral.introducer or texts.INTRODUCER_UNKNOWN
 
 
-async def _card(turn: Turn, actor: Actor, referral: Referral) -> tuple[str, Rows]:
+async def _card(turn: Turn, actor: Actor, referral: Referral, queue: Queue) -> tuple[str, Rows]:
     deps = turn.deps
-    waiting = await referrals.count_pending(deps.db, _scope(actor), _own_id(actor))
+    waiting = await referrals.count_pending(deps.db, queue.scope, _own_id(actor))
     async with deps.db.read() as conn:
         introducer = None
         if referral.member_id is not None:
@@ -67,27 +119,27 @@ async def _card(turn: Turn, actor: Actor, referral: Referral) -> tuple[str, Rows
         mask_phone(referral.phone) if referral.phone else None,
         self_registered=referral.self_registered,
     )
+    tail = f"{referral.id}{queue.suffix}"
     buttons = [
         [
-            Button(texts.BTN_ADMIT, f"rv:a:{referral.id}"),
-            Button(texts.BTN_DECLINE, f"rv:d:{referral.id}"),
+            Button(texts.BTN_ADMIT, f"rv:a:{tail}"),
+            Button(texts.BTN_DECLINE, f"rv:d:{tail}"),
         ],
-        [Button(texts.BTN_LATER, f"rv:l:{referral.id}")],
+        [Button(texts.BTN_LATER, f"rv:l:{tail}")],
     ]
     return text, buttons
 
 
-def _own_id(actor: Actor) -> int | None:
-    return actor.member.id if actor.member else None
-
-
-async def _show_next(turn: Turn, actor: Actor, after_id: int = 0) -> None:
-    found = await referrals.next_pending(turn.deps.db, _scope(actor), _own_id(actor), after_id)
-    if found is None or found.id == after_id:
-        await turn.say(texts.NO_PENDING if found is None else texts.NO_OTHER_PENDING)
+async def _show_next(turn: Turn, actor: Actor, queue: Queue, after_id: int = 0) -> None:
+    """The next card above `after_id`; at the end of the pass, say what is left."""
+    db, own = turn.deps.db, _own_id(actor)
+    found = await referrals.next_pending(db, queue.scope, own, after_id)
+    if found is not None:
+        text, choices = await _card(turn, actor, found, queue)
+        await turn.say(text, choices)
         return
-    text, choices = await _card(turn, actor, found)
-    await turn.say(text, choices)
+    left = await referrals.count_pending(db, queue.scope, own)
+    await turn.say(texts.review_pass_done(left, queue.again) if left else texts.NO_PENDING)
 
 
 async def review(turn: Turn) -> None:
@@ -95,7 +147,9 @@ async def review(turn: Turn) -> None:
     if not actor.holds_any(Role.LEADER):
         await turn.say(texts.NOT_A_LEADER)
         return
-    await _show_next(turn, actor)
+    go, unit = await typed_unit(turn, actor, "rv:u")
+    if go:
+        await _show_next(turn, actor, Queue([unit.id], unit) if unit else Queue(_scope(actor)))
 
 
 async def _allowed(turn: Turn, actor: Actor, referral: Referral | None) -> bool:
@@ -106,12 +160,36 @@ async def _allowed(turn: Turn, actor: Actor, referral: Referral | None) -> bool:
     return await roles.may(turn.deps.db, actor, referral.unit_id, Role.LEADER)
 
 
+def _parse(data: str) -> tuple[str, int, int | None] | None:
+    """(op, referral or unit id, the queue's unit) of a card's or a unit choice's data."""
+    limited = parse_button(data, "rv", "adl", 2)
+    if limited is not None:
+        return limited[0], limited[1][0], limited[1][1]
+    plain = parse_button(data, "rv", "adlu", 1)
+    if plain is not None:
+        op, (first,) = plain
+        return op, first, first if op == "u" else None
+    return None
+
+
 async def press(turn: Turn) -> None:
     assert isinstance(turn.incoming, Choice)
-    parsed = parse_button(turn.incoming.data, "rv", "adl", 1)
+    parsed = _parse(turn.incoming.data)
+    if parsed is None:
+        await refuse(turn)
+        return
+    op, first, unit_id = parsed
     actor = await current_actor(turn)
-    referral = await referrals.get(turn.deps.db, parsed[1][0]) if parsed else None
-    op = parsed[0] if parsed else ""
+    queue = await queue_for(turn, actor, unit_id) if actor.holds_any(Role.LEADER) else None
+    if queue is None:
+        await refuse(turn)
+        return
+    if op == "u":  # one of the units a typed name matched
+        await turn.out.toast()
+        await turn.out.drop_choices()
+        await _show_next(turn, actor, queue)
+        return
+    referral = await referrals.get(turn.deps.db, first)
     if not await _allowed(turn, actor, referral):
         await refuse(turn)
         return
@@ -119,63 +197,58 @@ async def press(turn: Turn) -> None:
     if op == "l":
         await turn.out.toast()
         await turn.out.drop_choices()
-        await _show_next(turn, actor, referral.id)
+        await _show_next(turn, actor, queue, referral.id)
         return
     if referral.status is not referrals.Status.INTRODUCED:
         await turn.out.toast(texts.ALREADY_DECIDED, alert=True)
         await turn.out.drop_choices()
         return
-    if op == "d":
-        await _decide(turn, actor, referral, Decision.DECLINE, None, on_card=True)
-        return
     await turn.out.toast()
-    if await flow.busy(turn, restartable=ADMISSION):
+    journey, step = (ADMISSION, DATE) if op == "a" else (DECLINE, WHY)
+    if await flow.busy(turn, restartable=journey):
         return
     await turn.out.drop_choices()
-    await flow.begin(turn, ADMISSION, DATE, {"ref": referral.id})
+    await flow.begin(turn, journey, step, {"ref": referral.id, "unit": queue.unit_id})
 
 
 async def _decide(
     turn: Turn,
     actor: Actor,
     referral: Referral,
+    queue: Queue,
     decision: Decision,
-    day: date | None,
     *,
-    on_card: bool,
+    day: date | None = None,
+    reason: str | None = None,
 ) -> bool:
-    """Apply the decision; `on_card` when it came from the card's own button."""
+    """Apply the decision, tell the introducer, show the next card of the pass."""
     deps = turn.deps
-    actor_id = _own_id(actor)
     try:
         done = await referrals.change_status(
             deps.db,
             referral.id,
             decision,
-            actor_id,
+            _own_id(actor),
             deps.clock,
             admitted_on=day,
+            reason=reason,
             tz=deps.settings.tz,
             actor_ref=turn.who.address,
         )
-    except NotAllowed:
-        if on_card and turn.pressed:
+    except NotAllowed:  # someone was faster
+        if turn.pressed:
             await turn.out.toast(texts.ALREADY_DECIDED, alert=True)
         else:
             await turn.say(texts.ALREADY_DECIDED)
         return False
     label = texts.BTN_ADMIT if decision is Decision.ADMIT else texts.BTN_DECLINE
-    if on_card and turn.pressed:
-        await turn.out.toast()
-        await turn.out.settle(texts.decided(label))
-    else:
-        await turn.say(texts.decided_number(done.id, label))
-    await _tell_introducer(deps, done)
-    await _show_next(turn, actor, done.id)
+    await turn.say(texts.decided_number(done.id, label))
+    await _tell_introducer(deps, done, reason)
+    await _show_next(turn, actor, queue, done.id)
     return True
 
 
-async def _tell_introducer(deps: Deps, referral: Referral) -> None:
+async def _tell_introducer(deps: Deps, referral: Referral, reason: str | None = None) -> None:
     if referral.member_id is None:
         return  # the member left, or the unit's records name nobody in the bot
     async with deps.db.read() as conn:
@@ -194,10 +267,26 @@ async def _tell_introducer(deps: Deps, referral: Referral) -> None:
             year,
         )
     elif referral.status is referrals.Status.DECLINED:
-        text = texts.declined_notice(referral.id, referral.full_name)
+        text = texts.declined_kindly(referral.id, referral.full_name, reason)
     else:
         text = texts.reopened_notice(referral.id, referral.full_name)
     await notify_member(deps, introducer, text)
+
+
+async def _still_allowed(turn: Turn, draft: Draft) -> tuple[Actor, Referral, Queue] | None:
+    """The permission check, again, at the step that writes."""
+    actor = await current_actor(turn)
+    referral = await referrals.get(turn.deps.db, int(draft["ref"]))
+    if not await _allowed(turn, actor, referral):
+        return None
+    queue = await queue_for(turn, actor, _draft_unit(draft))
+    if queue is None or referral is None:
+        return None
+    return actor, referral, queue
+
+
+def _draft_unit(draft: Draft) -> int | None:
+    return int(draft["unit"]) if draft.get("unit") else None
 
 
 # --- the admission date ----------------------------------------------------------------------
@@ -214,11 +303,10 @@ async def take_date(turn: Turn, draft: Draft, text: str) -> Outcome:
         day = deps.today() if text == TODAY else parse_day(text)
     except ValueError:
         return Retry(texts.ADMISSION_DATE_FORMAT)
-    actor = await current_actor(turn)
-    referral = await referrals.get(deps.db, int(draft["ref"]))
-    if not await _allowed(turn, actor, referral):
+    allowed = await _still_allowed(turn, draft)
+    if allowed is None:
         return Refused()
-    assert referral is not None
+    actor, referral, queue = allowed
     # Any day from 1 January of last year: a unit records its admissions from before the bot.
     problem = referrals.admission_problem(referral, day, deps.today(), deps.settings.tz)
     if problem == "admission_in_future":
@@ -227,7 +315,73 @@ async def take_date(turn: Turn, draft: Draft, text: str) -> Outcome:
         first = referrals.earliest_admission(deps.today()).strftime("%d/%m/%Y")
         return Retry(texts.admission_too_old(first))
     await flow.cancel(turn)  # the journey ends before the next card is shown
-    await _decide(turn, actor, referral, Decision.ADMIT, day, on_card=False)
+    await _decide(turn, actor, referral, queue, Decision.ADMIT, day=day)
+    return End()
+
+
+# --- declining: an optional reason, then a confirmation --------------------------------------
+
+
+async def _name(turn: Turn, draft: Draft) -> str:
+    referral = await referrals.get(turn.deps.db, int(draft["ref"]))
+    return referral.full_name if referral else "–"
+
+
+async def ask_why(turn: Turn, draft: Draft) -> None:
+    rows = [[(texts.BTN_SKIP, SKIP), (texts.BTN_BACK, BACK)]]
+    question = texts.decline_reason_question(int(draft["ref"]), await _name(turn, draft))
+    await turn.say(texts.ask(question), DECLINE.keyboard(WHY, draft, rows))
+
+
+async def _back(turn: Turn, draft: Draft) -> Outcome:
+    """Not declined after all: the card again (or the next one, if it was decided meanwhile)."""
+    actor = await current_actor(turn)
+    queue = await queue_for(turn, actor, _draft_unit(draft))
+    if queue is None:
+        return Refused()
+    await flow.cancel(turn)
+    await _show_next(turn, actor, queue, int(draft["ref"]) - 1)
+    return End()
+
+
+def _label(text: str, labels: dict[str, str]) -> str | None:
+    """A choice's label typed instead of pressed ("bo qua", "Quay lại")."""
+    return next((value for label, value in labels.items() if fold(label) == fold(text)), None)
+
+
+async def take_why(turn: Turn, draft: Draft, text: str) -> Outcome:
+    pressed = text if turn.pressed else _label(text, {texts.BTN_SKIP: SKIP, texts.BTN_BACK: BACK})
+    if pressed == SKIP:
+        return Next(SURE, {**draft, "why": ""})
+    if pressed == BACK:
+        return await _back(turn, draft)
+    if not turn.pressed:
+        reason = " ".join(text.split())
+        if REASON_MIN <= len(reason) <= REASON_MAX:
+            return Next(SURE, {**draft, "why": reason})
+    return Retry(texts.DECLINE_REASON_LENGTH)
+
+
+async def ask_sure(turn: Turn, draft: Draft) -> None:
+    rows = [[(texts.BTN_DECLINE_YES, YES), (texts.BTN_BACK, BACK)]]
+    text = texts.confirm_decline(int(draft["ref"]), await _name(turn, draft), draft.get("why"))
+    await turn.say(texts.ask(text), DECLINE.keyboard(SURE, draft, rows))
+
+
+async def take_sure(turn: Turn, draft: Draft, text: str) -> Outcome:
+    labels = {texts.BTN_DECLINE_YES: YES, texts.BTN_BACK: BACK}
+    pressed = text if turn.pressed else _label(text, labels)
+    if pressed == BACK:
+        return await _back(turn, draft)
+    if pressed != YES:
+        return Retry(flow.use_buttons(turn))
+    allowed = await _still_allowed(turn, draft)
+    if allowed is None:
+        return Refused()
+    actor, referral, queue = allowed
+    await flow.cancel(turn)
+    reason = draft.get("why") or None
+    await _decide(turn, actor, referral, queue, Decision.DECLINE, reason=reason)
     return End()
 
 
@@ -240,11 +394,16 @@ async def reopen(turn: Turn) -> None:
         await turn.say(texts.REOPEN_USAGE)
         return
     actor = await current_actor(turn)
+    if not actor.holds_any(Role.LEADER):
+        await turn.say(texts.NOT_A_LEADER)
+        return
     referral = await referrals.get(turn.deps.db, number)
-    if not await _allowed(turn, actor, referral):  # nor can a leader reopen their own
+    if referral is None or not await roles.may(turn.deps.db, actor, referral.unit_id, Role.LEADER):
+        await turn.say(texts.no_referral_here(number))  # unknown and elsewhere look the same
+        return
+    if not await _allowed(turn, actor, referral):  # their own: nobody reopens their own
         await refuse(turn)
         return
-    assert referral is not None
     if referral.status not in (referrals.Status.ADMITTED, referrals.Status.DECLINED):
         await turn.say(texts.NOT_DECIDED)
         return
@@ -258,7 +417,7 @@ async def ask_reason(turn: Turn, draft: Draft) -> None:
 
 async def take_reason(turn: Turn, draft: Draft, text: str) -> Outcome:
     reason = " ".join(text.split())
-    if not 5 <= len(reason) <= 300:
+    if not REASON_MIN <= len(reason) <= REASON_MAX:
         return Retry(texts.REASON_TOO_SHORT)
     deps = turn.deps
     actor = await current_actor(turn)
@@ -286,4 +445,6 @@ async def take_reason(turn: Turn, draft: Draft, text: str) -> Outcome:
 
 
 ADMISSION.steps[DATE] = flow.Step(ask_date, on_text=take_date, on_button=take_date)
+DECLINE.steps[WHY] = flow.Step(ask_why, on_text=take_why, on_button=take_why)
+DECLINE.steps[SURE] = flow.Step(ask_sure, on_text=take_sure, on_button=take_sure)
 REOPEN.steps[REASON] = flow.Step(ask_reason, on_text=take_reason)

@@ -5,7 +5,20 @@ from __future__ import annotations
 
 from contextlib import nullcontext
 
-from handlers import appoint, commands, flow, help, invite, mine, picker, review, stats, unit
+from handlers import (
+    appoint,
+    commands,
+    decided,
+    flow,
+    help,
+    honors,
+    invite,
+    mine,
+    picker,
+    review,
+    stats,
+    unit,
+)
 from handlers.chat import Choice, Command, Turn
 from handlers.commands import Run
 from storage import reminders, seen, senders
@@ -14,12 +27,14 @@ from storage import reminders, seen, senders
 PRESSES: dict[str, Run] = {
     "pk": picker.on_press,
     "rv": review.press,
+    "dd": decided.press,
     "st": stats.press,
     "mn": mine.press,
     "er": mine.press_erase,
     "ap": appoint.press,
     "iv": invite.press_renew,
     "dv": unit.press,
+    "vd": honors.press,
 }
 MENU_PREFIX = "cmd:"
 

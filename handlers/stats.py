@@ -1,7 +1,9 @@
 """/stats (/thongke): figures by unit and period, a chart; /xuat (/export): the XLSX report.
 
-Buttons carry "st:<op>:<unit>:<period>:<page>" (op: v view, c chart, x export) and are checked
-at each press: the user must still lead or administer that unit.
+Buttons carry "st:<op>:<unit>:<period>:<page>" and are checked at each press: the user must
+still lead or administer that unit. On a report: v view (in place), c chart, x export. Answers
+to "which unit?": s the figures and chart, y the report; with unit 0, the user's top units
+all together: a the figures and chart of each in turn, e one workbook with a section each.
 """
 
 from __future__ import annotations
@@ -9,23 +11,23 @@ from __future__ import annotations
 import asyncio
 import re
 import tempfile
-from dataclasses import replace
 from pathlib import Path
 
 from bot import reports, texts
+from handlers import picker
 from handlers.background import Progress
-from handlers.chat import Button, Choice, Command, File, Reply, Rows, Turn, fold
+from handlers.chat import Button, Choice, File, Reply, Rows, Turn
 from handlers.common import current_actor, refuse
-from storage import roles, stats, units
+from storage import roles, stats
 from storage.periods import Period, parse_period
 from storage.roles import Actor, Role
 from storage.stats import Figures, Report
+from storage.units import Unit
 from storage.validation import Org
 
 PAGE_SIZE = 8
 FILE_LIMIT = 50 * 1024 * 1024  # what a Telegram bot may upload; bigger goes by link
-_PERIOD_ARG = re.compile(r"[0-9]{4}(-[A-Za-z0-9]+)?")  # as _target reads a period
-_BUTTON = re.compile(r"^st:([vcx]):([0-9]{1,9}):([0-9]{4}(?:-[HQ][1-4])?):([0-9]{1,4})$")
+_BUTTON = re.compile(r"^st:([vcxsyae]):([0-9]{1,9}):([0-9]{4}(?:-[HQ][1-4])?):([0-9]{1,4})$")
 
 
 def _block(f: Figures) -> str:
@@ -94,40 +96,48 @@ async def _render(turn: Turn, actor: Actor, report: Report, page: int) -> tuple[
     return "\n".join(parts), rows
 
 
-async def _target(turn: Turn, usage: str) -> tuple[Actor, int, Period] | None:
-    """Parse "[period] [unit code]"; say why not and return None when it cannot be served."""
+async def _leader(turn: Turn) -> Actor | None:
     actor = await current_actor(turn)
     if not actor.holds_any(Role.LEADER):
         await turn.say(texts.NOT_A_LEADER)
         return None
-    period = Period(turn.deps.today().year)
-    code = None
-    if len(turn.args) > 2:
-        await turn.say(usage)
+    return actor
+
+
+async def _asked(turn: Turn, usage: str, op: str) -> tuple[Actor, list[Unit], Period] | None:
+    """The units "[period] [unit]" asks for: the one typed (found within the user's reach),
+    or, without one, the user's top units. None when something was said instead: the usage,
+    a wrong period, a unit not found, or the choices among several units that match."""
+    actor = await _leader(turn)
+    if actor is None:
         return None
-    for arg in turn.args:
-        if re.fullmatch(r"[0-9]{4}(-[A-Za-z0-9]+)?", arg):
-            parsed = parse_period(arg)
-            if parsed is None:
-                await turn.say(texts.period_invalid(arg))
-                return None
-            period = parsed
-        else:
-            code = arg
-    if code is None:
-        tops = actor.top_units(Role.LEADER)
-        async with turn.deps.db.read() as conn:
-            found = [u for u in [await units.get(conn, t) for t in tops] if u is not None]
-        found.sort(key=lambda u: (u.parent_id is not None, u.name.casefold()))
-        unit_id = found[0].id
-    else:
-        async with turn.deps.db.read() as conn:
-            unit = await units.get_by_code(conn, code)
-        if unit is None or not await roles.may(turn.deps.db, actor, unit.id, Role.LEADER):
-            await refuse(turn)  # an unknown code and a foreign one look the same
-            return None
-        unit_id = unit.id
-    return actor, unit_id, period
+    args = await picker.read_args(turn, usage)
+    if args is None:
+        return None
+    reach = actor.top_units(Role.LEADER)
+    label = args.period.label()
+    if args.unit is None:
+        return actor, await picker.top_units(turn, reach), args.period
+    unit = await picker.find(turn, args.unit, reach, lambda u: f"st:{op}:{u.id}:{label}:0")
+    return (actor, [unit], args.period) if unit is not None else None
+
+
+def _both(tops: list[Unit]) -> list[Unit]:
+    """Several top units together, as the report's sections go: Đoàn, then Hội."""
+    order = list(Org)
+    return sorted(tops, key=lambda u: order.index(u.org))  # stable: Vietnamese order within
+
+
+async def _ask_top(turn: Turn, tops: list[Unit], period: Period, question: str, ops: str) -> None:
+    """Several top units: which one, or all of them together (ops: one unit's, all's)."""
+    label = period.label()
+    one, every = ops
+    rows: Rows = [[Button(u.name, f"st:{one}:{u.id}:{label}:0")] for u in tops]
+    orgs = [u.org for u in tops]
+    both = len(tops) == 2 and set(orgs) == set(Org)
+    together = texts.BTN_BOTH_ORGS if both else texts.btn_all_units(len(tops))
+    rows.append([Button(together, f"st:{every}:0:{label}:0")])
+    await turn.say(question, rows)
 
 
 async def _send_chart(turn: Turn, report: Report) -> None:
@@ -195,55 +205,45 @@ async def _report_reply(
     return Reply(texts.file_too_big(len(data) // (1024 * 1024)))
 
 
-_ORGS = {"doan": Org.DOAN, "hoi": Org.HOI}
-
-
-async def _scope(turn: Turn, actor: Actor, wanted: list[Org]) -> list[int]:
-    """Without a unit code: the actor's top unit of each organisation (the first as /stats
-    chooses it), Đoàn then Hội, or only those asked for."""
-    async with turn.deps.db.read() as conn:
-        tops = [await units.get(conn, t) for t in actor.top_units(Role.LEADER)]
-    found = sorted(
-        (u for u in tops if u is not None),
-        key=lambda u: (u.parent_id is not None, u.name.casefold()),
-    )
-    first = {org: next((u.id for u in found if u.org is org), None) for org in Org}
-    return [unit for org in wanted or list(Org) if (unit := first[org]) is not None]
-
-
-async def show_stats(turn: Turn) -> None:
-    target = await _target(turn, texts.STATS_USAGE)
-    if target is None:
-        return
-    actor, unit_id, period = target
+async def _show(turn: Turn, actor: Actor, unit_id: int, period: Period) -> None:
+    """A unit's figures with their buttons, then its chart."""
     report = await stats.report(turn.deps.db, unit_id, period)
-    assert report is not None
+    if report is None:
+        await refuse(turn)
+        return
     text, choices = await _render(turn, actor, report, 0)
     await turn.say(text, choices)
     if report.children:
         await _send_chart(turn, report)
 
 
+async def show_stats(turn: Turn) -> None:
+    """/stats [period] [unit]: with several top units and none typed, asks which (or all)."""
+    asked = await _asked(turn, texts.STATS_USAGE, "s")
+    if asked is None:
+        return
+    actor, found, period = asked
+    if len(found) > 1:
+        await _ask_top(turn, found, period, texts.pick_top_stats(period.label()), "sa")
+    elif found:
+        await _show(turn, actor, found[0].id, period)
+
+
 async def export(turn: Turn) -> None:
-    """/xuat [period] [unit code | doan | hoi]: one unit's report, or, without a code, Đoàn
-    and Hội together when the user's scope holds both."""
-    wanted = [_ORGS[fold(a)] for a in turn.args if fold(a) in _ORGS]
-    rest = tuple(a for a in turn.args if fold(a) not in _ORGS)
-    asked = turn
-    if wanted and isinstance(turn.incoming, Command):  # _target reads the rest as before
-        asked = replace(turn, incoming=Command(turn.incoming.name, rest))
-    target = await _target(asked, texts.EXPORT_ORG_USAGE)
-    if target is None:
+    """/xuat [period] [unit | doan | hoi]: one unit's report; with several top units and none
+    typed, asks which, or all of them in one workbook (a section each)."""
+    asked = await _asked(turn, texts.EXPORT_ORG_USAGE, "y")
+    if asked is None:
         return
-    actor, unit_id, period = target
-    if any(not _PERIOD_ARG.fullmatch(a) for a in rest):  # a unit code: that unit alone
-        await _send_report(turn, [unit_id], period)
-        return
-    found = await _scope(turn, actor, wanted)
-    if not found:
-        await refuse(turn)
-        return
-    await _send_report(turn, found, period)
+    _actor, found, period = asked
+    if len(found) > 1:
+        await _ask_top(turn, found, period, texts.pick_top_export(period.label()), "ye")
+    elif found:
+        await _send_report(turn, [found[0].id], period)
+
+
+async def _all_tops(turn: Turn, actor: Actor) -> list[Unit]:
+    return _both(await picker.top_units(turn, actor.top_units(Role.LEADER)))
 
 
 async def press(turn: Turn) -> None:
@@ -251,14 +251,34 @@ async def press(turn: Turn) -> None:
     match = _BUTTON.match(turn.incoming.data)
     period = parse_period(match[3]) if match else None
     actor = await current_actor(turn)
-    if (
-        match is None
-        or period is None
-        or not await roles.may(turn.deps.db, actor, int(match[2]), Role.LEADER)
-    ):
+    if match is None or period is None:
         await refuse(turn)
         return
     op, unit_id, page = match[1], int(match[2]), int(match[4])
+    if op in "ae":  # an answer to "which top unit?": all of them
+        tops = await _all_tops(turn, actor) if unit_id == 0 else []
+        if len(tops) < 2:
+            await refuse(turn)
+            return
+        await turn.out.toast()
+        await turn.out.settle()
+        if op == "e":
+            await _send_report(turn, [u.id for u in tops], period)
+        else:
+            for unit in tops:
+                await _show(turn, actor, unit.id, period)
+        return
+    if not await roles.may(turn.deps.db, actor, unit_id, Role.LEADER):
+        await refuse(turn)
+        return
+    if op in "sy":  # an answer to "which unit?"
+        await turn.out.toast()
+        await turn.out.settle()
+        if op == "s":
+            await _show(turn, actor, unit_id, period)
+        else:
+            await _send_report(turn, [unit_id], period)
+        return
     report = await stats.report(turn.deps.db, unit_id, period)
     if report is None:
         await refuse(turn)

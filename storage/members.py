@@ -126,6 +126,86 @@ async def _count_membership(
     await counters.follow_tree(conn, unit_id)
 
 
+# --- moving to another unit ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Moved:
+    member: Member  # as they are now, in the new unit
+    from_unit_id: int
+    referrals_moved: int  # their undecided referrals, which went with them
+
+
+async def move(
+    db: Database,
+    key: ConversationKey,
+    member_id: int,
+    from_unit_id: int,
+    to_unit_id: int,
+    clock: Clock,
+    actor_ref: str | None = None,
+) -> Moved | None:
+    """The member moves from one unit to another, in one transaction that also ends the
+    conversation that asked them; None (nothing written) when they are gone, are no longer in
+    `from_unit_id`, or the new unit does not exist.
+
+    The member's counts (members, the period they joined, their own 1+1) leave the old
+    subtree and enter the new one. Their undecided referrals go with them: the new unit's
+    leaders decide them. Admitted, declined and withdrawn ones stay counted where they were
+    decided (figures already reported do not change). The move is recorded in member_moves."""
+    from storage import referrals  # a cycle at import time otherwise
+
+    async with db.write() as conn:
+        member = await get(conn, member_id)
+        if member is None or member.unit_id != from_unit_id or to_unit_id == from_unit_id:
+            return None
+        async with conn.execute("SELECT 1 FROM units WHERE id = ?", (to_unit_id,)) as cur:
+            if await cur.fetchone() is None:
+                return None
+        sql = """SELECT DISTINCT admitted_on FROM referrals
+                 WHERE member_id = ? AND status = 'admitted' AND admitted_on IS NOT NULL"""
+        async with conn.execute(sql, (member_id,)) as cur:
+            days = [row[0] for row in await cur.fetchall()]
+        async with conn.execute(
+            "SELECT registered_on FROM members WHERE id = ?", (member_id,)
+        ) as cur:
+            row = await cur.fetchone()
+        registered_on = row[0] if row else None
+        await conn.execute("UPDATE members SET unit_id = ? WHERE id = ?", (to_unit_id, member_id))
+        await _count_membership(conn, from_unit_id, registered_on, -1)
+        await _count_membership(conn, to_unit_id, registered_on, 1)
+        met: counters.Deltas = {}
+        counters.add(met, sorted({b for day in days for b in counters.buckets(day)}), "met", 1)
+        await counters.apply(conn, from_unit_id, {k: -v for k, v in met.items()})
+        await counters.apply(conn, to_unit_id, met)
+        sql = """SELECT id FROM referrals
+                 WHERE member_id = ? AND status = 'introduced' AND unit_id <> ? ORDER BY id"""
+        async with conn.execute(sql, (member_id, to_unit_id)) as cur:
+            undecided = [row[0] for row in await cur.fetchall()]
+        for referral_id in undecided:
+            await referrals.follow_member(conn, referral_id, to_unit_id)
+        await conn.execute(
+            """INSERT INTO member_moves
+                   (member_id, from_unit_id, to_unit_id, at, actor_ref, referrals_moved)
+               VALUES (?, ?, ?, ?, ?, ?)""",
+            (member_id, from_unit_id, to_unit_id, to_db(clock.now()), actor_ref, len(undecided)),
+        )
+        await conversations.clear(conn, key)
+        moved = await get(conn, member_id)
+    assert moved is not None
+    return Moved(moved, from_unit_id, len(undecided))
+
+
+async def undecided_count(db: Database, member_id: int, to_unit_id: int) -> int:
+    """How many of the member's referrals are still waiting elsewhere than in `to_unit_id`:
+    those that would move with them."""
+    sql = """SELECT COUNT(*) FROM referrals
+             WHERE member_id = ? AND status = 'introduced' AND unit_id <> ?"""
+    async with db.read() as conn, conn.execute(sql, (member_id, to_unit_id)) as cur:
+        row = await cur.fetchone()
+    return int(row[0]) if row else 0
+
+
 # grants.created_by of an erased admin: the column is NOT NULL, and an empty creator is one
 # that redeeming the link tells nothing to ("erased" would be sent to as a chat id).
 ERASED = ""

@@ -17,7 +17,7 @@ from storage.db import Database
 from storage.members import Member
 from storage.periods import Period
 from storage.units import SUBTREE
-from storage.validation import Birth, Org, ReferralIn, name_key
+from storage.validation import Birth, Org, ReferralIn, mask_phone, name_key
 
 
 class Status(StrEnum):
@@ -225,9 +225,9 @@ async def get(db: Database, referral_id: int) -> Referral | None:
 async def next_pending(
     db: Database, scope: list[int], exclude_member: int | None, after_id: int = 0
 ) -> Referral | None:
-    """The next referral waiting for a decision in the subtrees of `scope`, by number.
-
-    Wraps around, so "later" cycles through the queue. A leader never gets their own.
+    """The next referral waiting for a decision in the subtrees of `scope`, numbered above
+    `after_id`: one pass through the queue, never round again ("later" ends it). A leader never
+    gets their own.
     """
 
     sql = f"""{SUBTREE}
@@ -237,13 +237,9 @@ async def next_pending(
         ORDER BY id LIMIT 1"""
     # "IS NOT NULL" would hide the referrals whose member left from an unregistered admin.
     exclude = exclude_member if exclude_member is not None else -1
-    async with db.read() as conn:
-        for start in (after_id, 0):
-            async with conn.execute(sql, (json.dumps(scope), exclude, start)) as cur:
-                row = await cur.fetchone()
-            if row is not None:
-                return Referral.from_row(row)
-    return None
+    async with db.read() as conn, conn.execute(sql, (json.dumps(scope), exclude, after_id)) as cur:
+        row = await cur.fetchone()
+    return Referral.from_row(row) if row is not None else None
 
 
 async def count_pending(db: Database, scope: list[int], exclude_member: int | None) -> int:
@@ -255,6 +251,42 @@ async def count_pending(db: Database, scope: list[int], exclude_member: int | No
     async with db.read() as conn, conn.execute(sql, (json.dumps(scope), exclude)) as cur:
         row = await cur.fetchone()
     return int(row[0]) if row else 0
+
+
+@dataclass(frozen=True)
+class DecidedLine:
+    """One decided referral as a leader's list shows it."""
+
+    id: int
+    full_name: str
+    status: Status
+    day: date  # the admission date, or the day it was declined
+
+
+async def decided_page(
+    db: Database, scope: list[int], exclude_member: int | None, offset: int, limit: int
+) -> list[DecidedLine]:
+    """Admitted and declined referrals in the subtrees of `scope`, the latest decision first,
+    `limit` of them from `offset` (ask for one more to know whether a next page exists).
+    A leader's own referrals are left out, as /duyet and /molai leave them out."""
+    sql = f"""{SUBTREE}
+        SELECT id, full_name, status, admitted_on, decided_on, decided_at, introduced_on
+        FROM referrals
+        WHERE status IN ('admitted', 'declined') AND unit_id IN (SELECT id FROM sub)
+          AND member_id IS NOT ?
+        ORDER BY COALESCE(decided_at, introduced_at) DESC, id DESC
+        LIMIT ? OFFSET ?"""
+    exclude = exclude_member if exclude_member is not None else -1
+    args = (json.dumps(scope), exclude, max(limit, 0), max(offset, 0))
+    async with db.read() as conn, conn.execute(sql, args) as cur:
+        found = await cur.fetchall()
+    lines = []
+    for row in found:
+        status = Status(row["status"])
+        day = row["admitted_on"] if status is Status.ADMITTED else row["decided_on"]
+        day = day or row["introduced_on"]
+        lines.append(DecidedLine(row["id"], row["full_name"], status, date.fromisoformat(day)))
+    return lines
 
 
 class Decision(StrEnum):
@@ -523,6 +555,21 @@ async def orphan(conn: aiosqlite.Connection, referral_id: int) -> None:
     await counters.apply(conn, await _member_unit(conn, member_id), met)
 
 
+async def follow_member(conn: aiosqlite.Connection, referral_id: int, unit_id: int) -> None:
+    """An undecided referral follows its member to another unit (a move): its counts leave
+    the old unit's subtree and enter the new one's; the member's 1+1 is not touched here."""
+    async with conn.execute(
+        f"SELECT {_COLUMNS} FROM referrals WHERE id = ?", (referral_id,)
+    ) as cur:
+        row = await cur.fetchone()
+    if row is None:
+        return
+    referral, state = Referral.from_row(row), _State.of(row)
+    await conn.execute("UPDATE referrals SET unit_id = ? WHERE id = ?", (unit_id, referral_id))
+    await _count_change(conn, referral.unit_id, referral.org, None, state, None)
+    await _count_change(conn, unit_id, referral.org, None, None, state)
+
+
 async def insert_admission(
     conn: aiosqlite.Connection,
     *,
@@ -567,3 +614,179 @@ async def insert_admission(
     )
     await _count_change(conn, unit_id, org, member_id, None, state)
     return int(cursor.lastrowid or 0)
+
+
+# --- a member's correction of a referral still waiting for a decision (/sua) ------------------
+
+EDITABLE = ("full_name", "birth", "phone", "org", "guardian_consent")
+
+
+class NotEditable(Exception):
+    """Why a member may not correct this referral: "unknown" (none such of theirs),
+    "withdrawn", "decided", or "self" (the youth signed up themselves: their own words)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def edit_refusal(referral: Referral | None, member_id: int) -> str | None:
+    """Only the introducing member corrects, and only while the referral waits for a decision."""
+    if referral is None or referral.member_id != member_id:
+        return "unknown"
+    if referral.status is Status.WITHDRAWN:
+        return "withdrawn"
+    if referral.status is not Status.INTRODUCED:
+        return "decided"
+    if referral.self_registered:
+        return "self"
+    return None
+
+
+async def _duplicate_of_other(
+    conn: aiosqlite.Connection,
+    referral_id: int,
+    full_name: str | None,
+    birth: Birth | None,
+    phone: str | None,
+) -> bool:
+    if phone:
+        sql = """SELECT 1 FROM referrals
+                 WHERE phone = ? AND status <> 'withdrawn' AND id <> ? LIMIT 1"""
+        async with conn.execute(sql, (phone, referral_id)) as cur:
+            if await cur.fetchone():
+                return True
+    if full_name and birth:
+        return any(r.id != referral_id for r in await same_youth(conn, full_name, birth))
+    return False
+
+
+async def duplicate_of_other(
+    db: Database,
+    referral_id: int,
+    *,
+    full_name: str | None = None,
+    birth: Birth | None = None,
+    phone: str | None = None,
+) -> bool:
+    """The early duplicate check of a correction: another live referral of the same youth
+    (the referral being corrected does not count); correct() checks again for real."""
+    async with db.read() as conn:
+        return await _duplicate_of_other(conn, referral_id, full_name, birth, phone)
+
+
+def _edit_state(referral: Referral, fields: list[str]) -> str:
+    """An edit's before or after in the audit: the status, and the fields that changed (a
+    phone masked: a wrong number may be a stranger's)."""
+    shown: dict[str, object] = {"status": referral.status.value, "admitted_on": None}
+    for name in fields:
+        value = getattr(referral, name)
+        if name == "birth":
+            value = referral.birth.to_json()
+        elif name == "phone" and value:
+            value = mask_phone(value)
+        elif name == "org":
+            value = referral.org.value
+        shown[name] = value
+    return json.dumps(shown, ensure_ascii=False)
+
+
+async def correct(
+    db: Database,
+    key: ConversationKey,
+    referral_id: int,
+    member_id: int,
+    changes: dict[str, object],
+    clock: Clock,
+    *,
+    actor_ref: str | None = None,
+) -> tuple[Referral, Referral]:
+    """Correct a waiting referral's details and end the conversation, in one transaction, with
+    an 'edit' audit row; (before, after). NotEditable if it is not (or no longer) the member's
+    to correct, DuplicateReferral if the new details are another referral's."""
+    if not changes or set(changes) - set(EDITABLE):
+        raise ValueError(f"nothing to correct, or not a referral's detail: {sorted(changes)}")
+    refusal: str | None = None
+    duplicate = False
+    async with db.write() as conn:
+        async with conn.execute(
+            f"SELECT {_COLUMNS} FROM referrals WHERE id = ?", (referral_id,)
+        ) as cur:
+            row = await cur.fetchone()
+        before = Referral.from_row(row) if row else None
+        refusal = edit_refusal(before, member_id)
+        if refusal is None:
+            assert before is not None and row is not None
+            name = str(changes.get("full_name", before.full_name))
+            birth = changes.get("birth", before.birth)
+            assert isinstance(birth, Birth)
+            typed = changes.get("phone", before.phone)
+            phone = str(typed) if typed else None
+            org = Org(str(changes.get("org", before.org.value)))
+            consent = bool(changes.get("guardian_consent", before.guardian_consent))
+            who_changed = "full_name" in changes or "birth" in changes
+            duplicate = await _duplicate_of_other(
+                conn,
+                referral_id,
+                name if who_changed else None,
+                birth if who_changed else None,
+                phone if "phone" in changes else None,
+            )
+        if refusal is not None or duplicate:
+            await conversations.clear(conn, key)  # committed: the journey is over either way
+        else:
+            await conn.execute(
+                """UPDATE referrals SET full_name = ?, name_key = ?, birth_date = ?,
+                       birth_year = ?, phone = ?, org = ?, guardian_consent = ?
+                   WHERE id = ? AND status = 'introduced'""",
+                (
+                    name,
+                    name_key(name),
+                    birth.day.isoformat() if birth.day else None,
+                    birth.year,
+                    phone,
+                    org.value,
+                    int(consent),
+                    referral_id,
+                ),
+            )
+            # What the unit counts of this row, as the other organisation's referral.
+            state = _State.of(row)
+            deltas = _minus(state.counts(org), state.counts(before.org))
+            await counters.apply(conn, before.unit_id, deltas)
+            async with conn.execute(
+                f"SELECT {_COLUMNS} FROM referrals WHERE id = ?", (referral_id,)
+            ) as cur:
+                row = await cur.fetchone()
+            assert row is not None
+            after = Referral.from_row(row)
+            fields = [f for f in EDITABLE if getattr(before, f) != getattr(after, f)]
+            await conn.execute(
+                """INSERT INTO referral_audit
+                       (referral_id, at, actor_id, actor_ref, action, before, after)
+                   VALUES (?, ?, ?, ?, 'edit', ?, ?)""",
+                (
+                    referral_id,
+                    to_db(clock.now()),
+                    member_id,
+                    actor_ref,
+                    _edit_state(before, fields),
+                    _edit_state(after, fields),
+                ),
+            )
+            await conversations.clear(conn, key)
+    if refusal is not None:
+        raise NotEditable(refusal)
+    if duplicate:
+        raise DuplicateReferral
+    assert before is not None
+    return before, after
+
+
+async def correctable(db: Database, member_id: int, limit: int) -> list[Referral]:
+    """The member's referrals they may still correct, newest first."""
+    sql = f"""SELECT {_COLUMNS} FROM referrals
+              WHERE member_id = ? AND status = 'introduced' AND self_registered = 0
+              ORDER BY id DESC LIMIT ?"""
+    async with db.read() as conn, conn.execute(sql, (member_id, limit)) as cur:
+        return [Referral.from_row(row) for row in await cur.fetchall()]

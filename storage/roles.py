@@ -114,6 +114,27 @@ async def holders(db: Database, unit_id: int, role: Role) -> list[Member]:
         return [Member.from_row(row) for row in await cur.fetchall()]
 
 
+async def kept_on_move(
+    db: Database, member_id: int, from_unit_id: int, to_unit_id: int
+) -> list[tuple[Unit, Role]]:
+    """The member's roles that cover the unit they leave but not the one they move to.
+
+    Roles stay tied to their units: a bí thư who moves is still the old branch's bí thư until
+    an admin removes the role (/bonhiem), so the branch is never left without one by a tap."""
+    sql = "SELECT unit_id, role FROM roles WHERE member_id = ? ORDER BY unit_id, role"
+    found: list[tuple[Unit, Role]] = []
+    async with db.read() as conn:
+        above_old = {u.id for u in await units.ancestors(conn, from_unit_id)}
+        above_new = {u.id for u in await units.ancestors(conn, to_unit_id)}
+        async with conn.execute(sql, (member_id,)) as cur:
+            rows = await cur.fetchall()
+        for row in rows:
+            unit = await units.get(conn, row["unit_id"])
+            if unit is not None and unit.id in above_old and unit.id not in above_new:
+                found.append((unit, Role(row["role"])))
+    return found
+
+
 async def revoke(db: Database, member_id: int, unit_id: int, role: Role) -> bool:
     async with db.write() as conn:
         cur = await conn.execute(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -164,8 +165,17 @@ async def refresh_search_text(conn: aiosqlite.Connection) -> int:
     return len(stale)
 
 
-def _search_sql(words: list[str], limit: int) -> tuple[str, list[object]]:
-    """The query for units whose search_text contains every word, leaves only, in order."""
+def _search_sql(
+    words: list[str],
+    limit: int,
+    *,
+    leaves: bool = True,
+    roots: list[int] | None = None,
+    whole: str | None = None,
+) -> tuple[str, list[object]]:
+    """The query for units whose search_text contains every word, in order: leaves only, or
+    units of any level; with `roots`, only within those units' subtrees; with `whole`, only
+    units whose folded name is exactly that."""
     columns = ", ".join(f"u.{c.strip()}" for c in _COLUMNS.split(","))
     # instr() decides for every word (exact substring, as Python's `in`); the trigram MATCH
     # only narrows the rows to look at, when a word is long enough to use it.
@@ -178,11 +188,22 @@ def _search_sql(words: list[str], limit: int) -> tuple[str, list[object]]:
         where.insert(0, "unit_search MATCH ?")
         params.insert(0, " ".join('"' + w.replace('"', '""') + '"' for w in long_words))
     else:
-        # Nothing to look up: walk units_order, which stops once `limit` leaves matched.
+        # Nothing to look up: walk units_order, which stops once `limit` units matched.
         source = "units u"
-    sql = f"""SELECT {columns} FROM {source}
+    prefix = ""
+    if leaves:
+        where.append("NOT EXISTS (SELECT 1 FROM units c WHERE c.parent_id = u.id)")
+    if roots is not None:
+        prefix = SUBTREE
+        params.insert(0, json.dumps(roots))
+        where.append("u.id IN (SELECT id FROM sub)")
+    if whole is not None:
+        # search_text is the folded "name code", and codes are ASCII: lower() folds them.
+        where.append("u.search_text = ? || ' ' || lower(u.code)")
+        params.append(whole)
+    sql = f"""{prefix}
+              SELECT {columns} FROM {source}
               WHERE {" AND ".join(where)}
-                AND NOT EXISTS (SELECT 1 FROM units c WHERE c.parent_id = u.id)
               ORDER BY u.order_letters, u.order_tones, u.code
               LIMIT ?"""
     return sql, [*params, max(limit, 0)]
@@ -198,6 +219,53 @@ async def search_leaves(conn: aiosqlite.Connection, query: str, limit: int) -> l
     sql, params = _search_sql(words, limit)
     async with conn.execute(sql, params) as cur:
         return [Unit.from_row(row) for row in await cur.fetchall()]
+
+
+async def _within(conn: aiosqlite.Connection, unit_id: int, roots: list[int]) -> bool:
+    return any(u.id in roots for u in await ancestors(conn, unit_id))
+
+
+async def search_within(
+    conn: aiosqlite.Connection, query: str, roots: list[int], limit: int
+) -> list[Unit]:
+    """Units of any level inside the subtrees of `roots` that `query` names: the unit whose
+    code it is; else the one whose whole name it is; else those whose name or code contains
+    every word typed, in Vietnamese order, at most `limit`. Units outside those subtrees are
+    never found, whatever is typed."""
+    text = query.strip()
+    words = _fold(text).split()
+    if not words or not roots:
+        return []
+    # Codes are ASCII, mostly upper case, typed in any case: the forms the unique index finds.
+    sql = f"SELECT {_COLUMNS} FROM units WHERE code IN (?, ?, ?) ORDER BY code"
+    async with conn.execute(sql, (text, text.upper(), text.lower())) as cur:
+        coded = [Unit.from_row(row) for row in await cur.fetchall()]
+    exact = [u for u in coded if await _within(conn, u.id, roots)]
+    if exact:
+        return exact[: max(limit, 0)]
+    await refresh_search_text(conn)
+    async with conn.execute("SELECT id FROM units WHERE parent_id IS NULL") as cur:
+        everywhere = {row[0] for row in await cur.fetchall()} <= set(roots)
+    # Reading a whole subtree costs time at national scale: not when it is the whole tree.
+    reach = None if everywhere else roots
+    for whole in (" ".join(words), None):
+        sql, params = _search_sql(words, limit, leaves=False, roots=reach, whole=whole)
+        async with conn.execute(sql, params) as cur:
+            found = [Unit.from_row(row) for row in await cur.fetchall()]
+        if found:
+            return found
+    return []
+
+
+async def tops(conn: aiosqlite.Connection, unit_ids: list[int]) -> list[Unit]:
+    """Of these units, those not inside another one's subtree, in Vietnamese order."""
+    held = set(unit_ids)
+    found = []
+    for unit_id in held:
+        chain = await ancestors(conn, unit_id)
+        if chain and not any(u.id in held for u in chain[1:]):
+            found.append(chain[0])
+    return sorted(found, key=lambda u: (sort_key(u.name), u.code))
 
 
 async def bump_invite_generation(conn: aiosqlite.Connection, unit_id: int) -> int:

@@ -66,8 +66,15 @@ def _is_name_word(word: str) -> bool:
     return all(part and all(_is_vietnamese_letter(c) for c in part) for part in parts)
 
 
+def _capitalise(word: str) -> str:
+    """Nguyễn, not NGUYỄN or nguyễn; each part after an apostrophe or a hyphen too (H'Hen)."""
+    parts = re.split(r"(['-])", word)
+    return "".join(part[:1].upper() + part[1:].lower() for part in parts)
+
+
 def normalize_name(value: Any) -> str:
-    """Collapse spaces, keep the letters' case as typed, refuse anything that is not a name."""
+    """Collapse spaces, refuse anything that is not a full name (at least two words), and
+    return it in the normal Vietnamese capitalisation: Đỗ Thị Kim Chi, H'Hen Niê."""
     if not isinstance(value, str):
         raise invalid("name_invalid")
     text = " ".join(unicodedata.normalize("NFC", value).split())
@@ -76,9 +83,12 @@ def normalize_name(value: Any) -> str:
         raise invalid("name_too_short")
     if len(text) > NAME_MAX:
         raise invalid("name_too_long")
-    if not all(_is_name_word(word) for word in text.split(" ")):
+    words = text.split(" ")
+    if not all(_is_name_word(word) for word in words):
         raise invalid("name_invalid")
-    return text
+    if len(words) < 2:
+        raise invalid("name_one_word")
+    return unicodedata.normalize("NFC", " ".join(_capitalise(word) for word in words))
 
 
 # Old-style and new-style tone placement both occur (Hòa / Hoà, Thủy / Thuỷ):

@@ -288,6 +288,13 @@ async def appoint_link(admin: Person, path: list[str], kind: str = texts.BTN_LEA
     return payload_in(replies[-1].text)
 
 
+async def decline(p: Person, reason: str | None = None) -> list[SentMessage]:
+    """Press "không kết nạp" on the newest review card, give the reason (or skip), confirm."""
+    await p.press(texts.BTN_DECLINE)
+    await (p.send(reason) if reason else p.press(texts.BTN_SKIP))
+    return await p.press(texts.BTN_DECLINE_YES)
+
+
 async def refer(p: Person, name: str, birth: str, phone: str | None, org: Org) -> int:
     await p.send("/gioithieu")
     await p.send(name)
@@ -308,13 +315,24 @@ MEMBER_COMMANDS = [
     "start",
     "gioithieu",
     "cuatoi",
+    "sua",
     "moiban",
     "help",
     "huy",
     "xoadulieu",
     "vinhdanh",
 ]
-LEADER_COMMANDS = ["duyet", "donvi", "stats", "xuat", "chitieu", "moi", "nhacnho", "lichnhac"]
+LEADER_COMMANDS = [
+    "duyet",
+    "daduyet",
+    "donvi",
+    "stats",
+    "xuat",
+    "chitieu",
+    "moi",
+    "nhacnho",
+    "lichnhac",
+]
 MEMBER_HELP = texts.help_text(
     [("member", [texts.HELP_LINES[n] for n in MEMBER_COMMANDS if n != "help"])]
 )

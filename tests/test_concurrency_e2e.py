@@ -144,8 +144,10 @@ async def test_an_update_served_again_after_a_crash_is_acted_on_once(
     api: FakeBotApi, bot: RunningBot, branch: dict[str, Person]
 ):
     leader = branch["leader"]
+    await leader.send("/moi moi")  # asks first; the press renews
     before = len(leader.inbox())
-    update_id = api.inject_message(leader.user, "/moi moi")
+    message, data = leader.find_button(texts.BTN_RENEW_YES)
+    update_id = api.inject_callback(leader.user, message.message_id, data)
     await bot.processed(update_id)
     renewed = await rows(bot, "SELECT invite_generation FROM units WHERE code = 'CD-AB-THON1'")
     shown = len(leader.inbox())

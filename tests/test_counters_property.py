@@ -1,7 +1,8 @@
 """The maintained /stats counters always equal a recount of the raw rows.
 
 A property-based test runs random sequences of registrations, referrals, decisions,
-reopenings, targets, moves of units and erasures at random moments of 2025–2027 (across
+reopenings, targets, moves of units, members moving to another unit and erasures at random
+moments of 2025–2027 (across
 year and quarter boundaries and around local midnight, Asia/Ho_Chi_Minh = UTC+7) in a fresh
 database, and after every step asks `counters.differences()`; at the end it compares the
 figures /stats shows (`stats.report`) with plain SQL recounts written here, independently of
@@ -424,6 +425,8 @@ headcount_op = st.tuples(
     st.just("headcount"), st.sampled_from(CODES), st.one_of(st.none(), st.integers(0, 6))
 )
 erase_op = st.tuples(st.just("erase"), st.integers(0, 1000))
+# A member opens another unit's invite and confirms (a branch, a commune, the province).
+relocate_op = st.tuples(st.just("relocate"), st.integers(0, 1000), st.sampled_from(CODES))
 # Weighted: decisions and referrals are what most steps are about.
 OPERATIONS = {
     "advance": advance_op,
@@ -434,6 +437,7 @@ OPERATIONS = {
     "move": move_op,
     "erase": erase_op,
     "headcount": headcount_op,
+    "relocate": relocate_op,
 }
 WEIGHTS = {
     "advance": 3,
@@ -444,6 +448,7 @@ WEIGHTS = {
     "move": 1,
     "erase": 2,
     "headcount": 1,
+    "relocate": 1,
 }
 operation = st.sampled_from([k for k, n in WEIGHTS.items() for _ in range(n)]).flatmap(
     OPERATIONS.__getitem__
@@ -644,6 +649,38 @@ class World:
         await load_units(self.db, self.parents, self.heads)
         self.outcomes["headcount"] += 1
 
+    async def _relocate(self, which: int, code: str) -> None:
+        member_id = self.pick(sorted(self.members), which)
+        if member_id is None:
+            self.outcomes["relocate_nobody"] += 1
+            return
+        sql = "SELECT id, unit_id FROM referrals WHERE member_id = ?"
+        async with self.db.read() as conn:
+            member = await members.get(conn, member_id)
+            async with conn.execute(sql, (member_id,)) as cur:
+                before = {row[0]: row[1] for row in await cur.fetchall()}
+        assert member is not None
+        to = self.ids[code]
+        moved = await members.move(
+            self.db, key_for(member.user_ref), member.id, member.unit_id, to, self.clock
+        )
+        if to == member.unit_id:
+            assert moved is None
+            self.outcomes["relocate_same"] += 1
+            return
+        assert moved is not None and moved.member.unit_id == to
+        async with self.db.read() as conn, conn.execute(sql, (member_id,)) as cur:
+            after = {row[0]: row[1] for row in await cur.fetchall()}
+        for referral_id, unit_id in after.items():
+            # Undecided referrals follow the member; decided ones stay where they were decided.
+            waiting = self.status[referral_id] is Status.INTRODUCED
+            assert unit_id == (to if waiting else before[referral_id]), referral_id
+        self.outcomes["relocated"] += 1
+        if moved.referrals_moved:
+            self.outcomes["relocated_with_referrals"] += 1
+        if any(self.status[r] is Status.ADMITTED for r in after):
+            self.outcomes["relocated_with_admissions"] += 1
+
     async def _erase(self, which: int) -> None:
         member_id = self.pick(self.ever_members, which)
         if member_id is None:
@@ -762,6 +799,9 @@ def test_the_random_sequences_reached_the_interesting_cases() -> None:
         "moved",
         "move_refused",
         "erased",
+        "relocated",
+        "relocated_with_referrals",
+        "relocated_with_admissions",
         "figures_compared",
     ):
         assert TOTALS[outcome] > 0, (outcome, TOTALS)
@@ -1006,6 +1046,48 @@ async def test_moving_a_branch_with_admissions_to_another_commune(db: Database) 
     assert (await shown(db, ids["P-HOA-LAC"], Period(2026, "Q2")))["admitted_hoi"] == 1
     assert (await shown(db, ids["X-AN-BINH"], Period(2026, "Q2")))["admitted_hoi"] == 0
     assert await compare_reports(db, periods) > 0
+
+
+async def test_a_member_moving_takes_their_waiting_referrals_and_their_own_1_plus_1(
+    db: Database,
+) -> None:
+    """Issue 9, item 8: the member's counts and undecided referrals go to the new unit; the
+    admitted and declined ones stay counted where they were decided."""
+    ids = await unit_ids(db)
+    clock = at(2026, 3, 1)
+    member = await join(db, clock, ids["CD-AB-THON1"], "1")
+    admitted = await introduce(db, clock, member, "Nguyễn Văn An")
+    declined = await introduce(db, clock, member, "Trần Thị Bình", org=Org.HOI)
+    waiting = await introduce(db, clock, member, "Lê Hoàng Cường")
+    await decide(db, clock, admitted.id, Decision.ADMIT, date(2026, 3, 10))
+    await decide(db, clock, declined.id, Decision.DECLINE)
+    year = Period(2026)
+    province = await shown(db, ids["TD-MAU"], year)
+    moved = await members.move(
+        db, key_for("1"), member.id, ids["CD-AB-THON1"], ids["CD-HL-KP3"], clock
+    )
+    assert moved is not None and moved.referrals_moved == 1
+    await assert_consistent(db)
+
+    def some(f: dict[str, int]) -> tuple[int, ...]:
+        return (f["members"], f["met"], f["introduced"], f["admitted_doan"], f["declined"],
+                f["pending"])  # fmt: skip
+
+    assert some(await shown(db, ids["X-AN-BINH"], year)) == (0, 0, 2, 1, 1, 0)
+    assert some(await shown(db, ids["P-HOA-LAC"], year)) == (1, 1, 1, 0, 0, 1)
+    assert await shown(db, ids["TD-MAU"], year) == province
+    # Told to move from where she no longer is: nothing written.
+    again = await members.move(
+        db, key_for("1"), member.id, ids["CD-AB-THON1"], ids["CD-AB-THON2"], clock
+    )
+    assert again is None
+    # Decisions after the move: the waiting one in the new unit, a reopened one where it was.
+    await decide(db, clock, waiting.id, Decision.ADMIT, date(2026, 3, 12))
+    await decide(db, clock, declined.id, Decision.REOPEN)
+    await assert_consistent(db)
+    assert some(await shown(db, ids["X-AN-BINH"], year)) == (0, 0, 2, 1, 0, 1)
+    assert some(await shown(db, ids["P-HOA-LAC"], year)) == (1, 1, 1, 1, 0, 0)
+    assert await compare_reports(db, [year, Period(2026, "Q1")]) > 0
 
 
 async def test_a_move_that_would_make_a_cycle_changes_nothing(db: Database) -> None:

@@ -34,8 +34,10 @@ async def test_members_ranked_with_ties_shared(bot: RunningBot, branch: dict[str
     ]
     assert "Nguyễn Văn Hùng" not in shown  # nothing admitted yet
     # A member cannot look at another unit; an unknown code answers the same.
-    assert (await lan.send("/vinhdanh X-AN-BINH"))[-1].text == texts.NO_PERMISSION
-    assert (await lan.send("/vinhdanh KHONG-CO"))[-1].text == texts.NO_PERMISSION
+    assert (await lan.send("/vinhdanh X-AN-BINH"))[-1].text == texts.unit_not_found("X-AN-BINH")
+    assert (await lan.send("/vinhdanh KHONG-CO"))[-1].text == texts.unit_not_found("KHONG-CO")
+    own = (await lan.send("/vinhdanh tan lap"))[-1].text  # her own unit, by part of its name
+    assert own.splitlines()[0] == "🏅 Vinh danh phong trào 1+1 – Chi đoàn thôn Tân Lập, 2026"
     # The province admin sees the whole province.
     province = (await branch["admin"].send("/vinhdanh 2026 TD-MAU"))[-1].text
     assert texts.honour_member(1, "Trần Thị Lan", "Chi đoàn thôn Tân Lập", 2) in province

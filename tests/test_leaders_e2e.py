@@ -20,6 +20,7 @@ from tests.harness import (
     Person,
     RunningBot,
     appoint_link,
+    decline,
     menu_of,
     refer,
     rows,
@@ -72,8 +73,14 @@ async def test_admin_appoints_a_leader_through_a_one_time_link(
         await admin.press(label)
     replies = await admin.press(texts.BTN_CHOOSE_HERE)
     assert replies[-1].text == texts.appoint_panel("Chi đoàn thôn Tân Lập", ["Nguyễn Văn Hùng"])
-    await admin.press(texts.remove_leader_button("Nguyễn Văn Hùng"))
+    replies = await admin.press(texts.remove_leader_button("Nguyễn Văn Hùng"))
+    assert admin.last_text == texts.confirm_remove(
+        "Nguyễn Văn Hùng", "leader", "Chi đoàn thôn Tân Lập", Org.DOAN
+    )
+    assert (await hung.send("/duyet"))[-1].text != texts.NOT_A_LEADER, "nothing before yes"
+    await admin.press(texts.BTN_REMOVE_YES)
     assert admin.last_text == texts.appoint_panel("Chi đoàn thôn Tân Lập", [])
+    assert hung.last_text == texts.role_removed_notice("leader", "Chi đoàn thôn Tân Lập", Org.DOAN)
     assert (await hung.send("/duyet"))[-1].text == texts.NOT_A_LEADER
     assert api.commands_for(own_menu) == [], "back to the members' menu"
 
@@ -108,13 +115,13 @@ async def test_a_branch_from_referral_to_admission(
     )
     assert replies[-1].text.startswith("Chờ xét: 2\nSố " + str(b))
 
-    replies = await leader.press(texts.BTN_DECLINE)
-    assert lan.last_text == texts.declined_notice(b, "Phạm Thị Bích")
+    replies = await decline(leader)
+    assert lan.last_text == texts.declined_kindly(b, "Phạm Thị Bích", None)
     assert "→ " + texts.BTN_DECLINE in leader.message(replies[0].message_id).text or any(
         ("→ " + texts.BTN_DECLINE) in (m.text or "") for m in leader.inbox()
     )
     assert leader.last_text.startswith("Chờ xét: 1\nSố " + str(c))
-    assert (await leader.press(texts.BTN_LATER))[-1].text == texts.NO_OTHER_PENDING
+    assert (await leader.press(texts.BTN_LATER))[-1].text == texts.review_pass_done(1, "/duyet")
 
     await leader.send("/duyet")
     await leader.press(texts.BTN_ADMIT)
@@ -240,7 +247,9 @@ async def test_two_leaders_decide_the_same_referral_at_once(
     cards = []
     for p in (leader, other):
         await p.send("/duyet")
-        cards.append(p.find_button(texts.BTN_DECLINE))
+        await p.press(texts.BTN_DECLINE)
+        await p.press(texts.BTN_SKIP)
+        cards.append(p.find_button(texts.BTN_DECLINE_YES))
     # Both presses are queued before the bot handles either.
     ids = [
         api.inject_callback(p.user, message.message_id, data)
@@ -252,7 +261,8 @@ async def test_two_leaders_decide_the_same_referral_at_once(
     assert not answers[0].get("text")
     audit = await rows(bot, "SELECT action FROM referral_audit WHERE referral_id = ?", number)
     assert audit == [{"action": "decline"}]
-    assert [m.text for m in lan.inbox()].count(texts.declined_notice(number, "Vương Thị Dung")) == 1
+    notice = texts.declined_kindly(number, "Vương Thị Dung", None)
+    assert [m.text for m in lan.inbox()].count(notice) == 1
 
 
 async def test_an_admin_appointed_by_link_can_be_removed(
@@ -274,6 +284,9 @@ async def test_an_admin_appointed_by_link_can_be_removed(
     replies = await admin.press(texts.BTN_CHOOSE_HERE)
     assert replies[-1].text == texts.appoint_panel("Đoàn xã An Bình", [], ["Lò Văn Xã"])
     await admin.press(texts.remove_admin_button("Lò Văn Xã"))
+    assert (await xa.send("/bonhiem"))[-1].text.startswith(texts.PICK_APPOINT), "not yet"
+    await admin.press(texts.BTN_REMOVE_YES)
+    assert xa.last_text == texts.role_removed_notice("admin", "Đoàn xã An Bình", Org.DOAN)
     assert admin.last_answer is not None
     assert admin.last_answer["text"] == texts.role_removed(
         "Lò Văn Xã", "admin", "Đoàn xã An Bình", Org.DOAN
@@ -308,7 +321,7 @@ async def test_an_unregistered_admin_is_named_in_the_audit_trail(
 ):
     number = await refer(branch["lan"], "Quan Văn Ích", "2004", None, Org.DOAN)
     await admin.send("/duyet")
-    await admin.press(texts.BTN_DECLINE)
+    await decline(admin)
     await admin.send(f"/molai {number}")
     await admin.send("Xét lại theo đề nghị của chi đoàn")
     audit = await rows(

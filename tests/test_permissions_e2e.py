@@ -31,6 +31,7 @@ from tests.harness import (
     RunningBot,
     appoint_link,
     code_in,
+    decline,
     payload_in,
     refer,
     rows,
@@ -145,6 +146,7 @@ async def remove_leader(admin: Person, path: list[str], name: str) -> None:
         await admin.press(label)
     await admin.press(texts.BTN_CHOOSE_HERE)
     await admin.press(texts.remove_leader_button(name))
+    await admin.press(texts.BTN_REMOVE_YES)
     assert admin.last_answer is not None
     removed = texts.role_removed(name, "leader", "Chi đoàn thôn Tân Lập", Org.DOAN)
     assert admin.last_answer.get("text") == removed
@@ -191,7 +193,7 @@ async def world(
 
     b = await refer(lan, "Phạm Thị Bích", "2003", None, Org.HOI)
     await leader.send("/duyet")
-    assert (await leader.press(texts.BTN_DECLINE))[-1].text == texts.NO_PENDING
+    assert (await decline(leader))[-1].text == texts.NO_PENDING
     a = await refer(lan, "Lê Văn An", "12/05/2005", PHONE_A, Org.DOAN)
     c = await refer(tu, "Đỗ Minh Châu", "2006", "+84 987 654 321", Org.DOAN)
 
@@ -225,6 +227,17 @@ def forged_presses(w: World) -> list[tuple[str, str]]:
         f"rv:a:{a} ",
         "rv:",
         "rv:a:" + "x" * 59,
+        # a queue limited to a unit, and the list of decided referrals
+        f"rv:u:{tl}",
+        f"rv:u:{td}",
+        f"rv:l:{a}:{tl}",
+        f"rv:a:{a}:{td}",
+        f"rv:u:{tl}:0",
+        f"dd:m:0:{tl}",
+        f"dd:u:{tl}",
+        f"dd:u:{td}",
+        "dd:m:99999",
+        "dd:x:0",
         # the unit picker: other purposes, other units, unknown ops, broken shapes
         *(f"pk:{code}:s:{tl}:0" for code in sorted(picker.PURPOSES)),
         *(f"pk:{code}:o:{td}:0" for code in sorted(picker.PURPOSES)),
@@ -257,6 +270,9 @@ def forged_presses(w: World) -> list[tuple[str, str]]:
         f"ap:r:{td}:{hung}",
         f"ap:x:{tl}:0",
         f"ap:r:{tl}:abc",
+        f"ap:y:{tl}:{hung}",
+        f"ap:Y:{tl}:{hung}",
+        f"ap:b:{tl}:0",
         f"ap:l:{tl}",
         "ap:l:999999:0",
         # invite renewal
@@ -266,6 +282,9 @@ def forged_presses(w: World) -> list[tuple[str, str]]:
         "iv:n:",
         f"iv:n:{tl}:0",
         "iv:n:999999",
+        f"iv:y:{tl}",
+        f"iv:k:{tl}",
+        f"iv:y:{td}",
         # withdrawing someone else's referral (all of them are Lan's)
         *(f"mn:{op}:{ref}" for op in "wWk" for ref in (a, b)),
         "mn:W:999999",
@@ -361,10 +380,10 @@ async def test_leader_and_admin_commands_refused_without_the_role(world: World):
             ("/bonhiem", texts.NOT_AN_ADMIN),
             ("/nhacnho", texts.NOT_A_LEADER),
             ("/lichnhac", texts.NOT_A_LEADER),
-            (f"/molai {w.b}", texts.NO_PERMISSION),
-            (f"/molai #{w.b}", texts.NO_PERMISSION),
-            (f"/molai {w.a}", texts.NO_PERMISSION),  # pending: refused before saying so
-            ("/molai 999999", texts.NO_PERMISSION),  # does not exist: the same answer
+            (f"/molai {w.b}", texts.NOT_A_LEADER),
+            (f"/molai #{w.b}", texts.NOT_A_LEADER),
+            (f"/molai {w.a}", texts.NOT_A_LEADER),  # pending: refused before saying so
+            ("/molai 999999", texts.NOT_A_LEADER),  # does not exist: the same answer
             ("/molai", texts.REOPEN_USAGE),
         ]:
             await said(w.api, w.bot, who, command, expected)
@@ -372,7 +391,9 @@ async def test_leader_and_admin_commands_refused_without_the_role(world: World):
 
     # A leader of another branch, in another xã: their own unit only.
     k = w.khoa
-    await said(w.api, w.bot, k, f"/molai {w.b}", texts.NO_PERMISSION)
+    # Another unit's number and a number nobody has get the same answer.
+    await said(w.api, w.bot, k, f"/molai {w.b}", texts.no_referral_here(w.b))
+    await said(w.api, w.bot, k, "/molai 999999", texts.no_referral_here(999999))
     await said(w.api, w.bot, k, "/bonhiem", texts.NOT_AN_ADMIN)
     await said(w.api, w.bot, k, "/duyet", texts.NO_PENDING)  # Tân Lập has 2 waiting
     replies = await k.send("/donvi")
@@ -435,7 +456,7 @@ async def test_a_removed_leaders_buttons_and_journey_stop_working_at_once(world:
         ("/donvi", texts.NOT_A_LEADER),
         ("/moi", texts.NOT_A_LEADER),
         ("/chitieu", texts.NOT_A_LEADER),
-        (f"/molai {w.b}", texts.NO_PERMISSION),
+        (f"/molai {w.b}", texts.NOT_A_LEADER),
     ]:
         await said(w.api, w.bot, leader, command, expected)
     assert LEADER_HELP not in (await leader.send("/help"))[-1].text
@@ -490,7 +511,7 @@ async def test_a_leader_removed_while_typing_a_reopen_reason(
     leader = branch["leader"]
     number = await refer(branch["lan"], "Phạm Thị Bích", "2003", None, Org.HOI)
     await leader.send("/duyet")
-    await leader.press(texts.BTN_DECLINE)
+    await decline(leader)
     assert (await leader.send(f"/molai {number}"))[-1].text == texts.ask(texts.ASK_REOPEN_REASON)
     await remove_leader(admin, TAN_LAP, "Nguyễn Văn Hùng")
     replies = await leader.send("Bấm nhầm nút, xét lại")
@@ -517,7 +538,7 @@ async def test_a_leader_never_decides_their_own_referral(
     other = await refer(lan, "Lê Văn An", "12/05/2005", None, Org.DOAN)
     replies = await leader.send("/duyet")
     assert replies[-1].text.startswith(f"Chờ xét: 1\nSố {other}: Lê Văn An")
-    assert (await leader.press(texts.BTN_LATER))[-1].text == texts.NO_OTHER_PENDING
+    assert (await leader.press(texts.BTN_LATER))[-1].text == texts.review_pass_done(1, "/duyet")
     card = replies[-1]
     for op in "adl":
         await refused(api, bot, leader, f"rv:{op}:{own}", message_id=card.message_id)
@@ -536,7 +557,7 @@ async def test_a_leader_cannot_reopen_their_own_referral(
     leader = branch["leader"]
     own = await refer(leader, "Hoàng Văn Minh", "2004", None, Org.DOAN)
     await admin.send("/duyet")
-    await admin.press(texts.BTN_DECLINE)
+    await decline(admin)
     assert await rows(bot, "SELECT status FROM referrals WHERE id = ?", own) == [
         {"status": "declined"}
     ]
@@ -553,16 +574,26 @@ async def test_members_see_and_touch_only_their_own_youths(world: World):
     lan_view = (await w.lan.send("/cuatoi"))[-1]
     assert f"Số {w.a}: Lê Văn An" in lan_view.text and f"Số {w.b}: Phạm Thị Bích" in lan_view.text
     assert "Đỗ Minh Châu" not in lan_view.text
-    assert lan_view.buttons() == [[(texts.withdraw_button(w.a), f"mn:w:{w.a}")]]
+    assert lan_view.buttons() == [
+        [
+            (texts.withdraw_button(w.a), f"mn:w:{w.a}"),
+            (texts.correct_button(w.a), f"mn:e:{w.a}"),
+        ]
+    ]
     tu_view = (await w.tu.send("/cuatoi"))[-1]
     assert f"Số {w.c}: Đỗ Minh Châu" in tu_view.text
     for secret in ["Lê Văn An", "Phạm Thị Bích", PHONE_A]:
         assert secret not in everything_said_to(w.tu)
-    assert tu_view.buttons() == [[(texts.withdraw_button(w.c), f"mn:w:{w.c}")]]
+    assert tu_view.buttons() == [
+        [
+            (texts.withdraw_button(w.c), f"mn:w:{w.c}"),
+            (texts.correct_button(w.c), f"mn:e:{w.c}"),
+        ]
+    ]
 
     # Each edits the button of a message the bot really sent them.
     tl = w.unit["CD-AB-THON1"]
-    for op in "wWk":
+    for op in "wWke":  # withdraw, confirm, keep, correct (/sua)
         await refused(w.api, w.bot, w.tu, f"mn:{op}:{w.a}", message_id=tu_view.message_id)
         await refused(w.api, w.bot, w.lan, f"mn:{op}:{w.c}", message_id=lan_view.message_id)
     for data in [f"rv:a:{w.a}", f"rv:d:{w.c}", f"dv:n:{tl}:0", f"iv:n:{tl}"]:
@@ -866,11 +897,12 @@ async def test_an_admin_link_gives_admin_on_a_subtree_only(
     ]:
         await refused(api, bot, vy, data)
     await said(api, bot, vy, "/duyet", texts.NO_PENDING)
-    await said(api, bot, vy, f"/molai {w.b}", texts.NO_PERMISSION)
+    await said(api, bot, vy, f"/molai {w.b}", texts.no_referral_here(w.b))
 
     # Inside it: removing a leader of Khu phố 3 works.
     khoa = w.member["Lý Văn Khoa"]
     await vy.press_data(panel.message_id, f"ap:r:{kp3}:{khoa}")
+    await vy.press(texts.BTN_REMOVE_YES)
     assert vy.last_answer is not None
     removed = texts.role_removed("Lý Văn Khoa", "leader", "Chi đoàn khu phố 3", Org.DOAN)
     assert vy.last_answer.get("text") == removed
@@ -892,7 +924,8 @@ async def test_a_renewed_invite_refuses_the_old_link(
 
     first = payload_in((await leader.send("/moi"))[-1].text)
     assert leader.last_text == texts.member_invite(tan_lap, url(first), code_in(leader.last_text))
-    replies = await leader.send("/moi moi")
+    assert (await leader.send("/moi moi"))[-1].text == texts.confirm_renew(tan_lap)
+    replies = await leader.press(texts.BTN_RENEW_YES)
     second = payload_in(replies[-1].text)
     assert second != first
     renewed = texts.invite_renewed(tan_lap, url(second), code_in(replies[-1].text))
@@ -907,6 +940,7 @@ async def test_a_renewed_invite_refuses_the_old_link(
 
     # The renew button on the last message kills the second link too.
     await leader.press(texts.BTN_RENEW_LINK)
+    await leader.press(texts.BTN_RENEW_YES)
     third = payload_in(leader.last_text)
     assert third not in (first, second)
     again = person("Lại")
@@ -945,7 +979,8 @@ async def test_phones_shown_to_leaders_are_masked(world: World):
     card = (await w.leader.press(texts.BTN_LATER))[-1].text
     assert card.startswith(f"Chờ xét: 2\nSố {w.c}: Đỗ Minh Châu")
     assert card.endswith("\nĐiện thoại: 098****321")
-    await w.leader.press(texts.BTN_DECLINE)
+    await decline(w.leader)
+    await w.leader.send("/duyet")
     await w.leader.press(texts.BTN_ADMIT)
     await w.leader.press(texts.BTN_TODAY)
     await w.leader.send("/donvi")

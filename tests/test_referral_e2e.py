@@ -59,19 +59,19 @@ async def test_whole_referral(bot: RunningBot, lan: Person):
     assert (await lan.send("+84 912 345 678"))[-1].text == ASK_ORG
     summary = (await lan.press(texts.BTN_ORG[Org.DOAN]))[-1]
     assert summary.text == texts.referral_summary(
-        "nguyễn văn bảo", "05/03/2008", "18 tuổi", "0912345678", Org.DOAN, False
+        "Nguyễn Văn Bảo", "05/03/2008", "18 tuổi", "0912345678", Org.DOAN, False
     )
     replies = await lan.press(texts.BTN_CONFIRM)
     rows = await _referrals(bot)
     assert len(rows) == 1
     row = rows[0]
-    assert replies[-1].text == texts.referral_saved(row["id"], "nguyễn văn bảo", 2026, 0) or (
-        replies[-1].text.startswith(f"Đã ghi nhận giới thiệu số {row['id']}: nguyễn văn bảo")
+    assert replies[-1].text == texts.referral_saved(row["id"], "Nguyễn Văn Bảo", 2026, 0) or (
+        replies[-1].text.startswith(f"Đã ghi nhận giới thiệu số {row['id']}: Nguyễn Văn Bảo")
     )
     assert "chưa đạt" in replies[-1].text
     member = (await _rows(bot, "SELECT id, unit_id FROM members"))[0]
     assert {k: row[k] for k in ("full_name", "birth_date", "birth_year", "phone", "org")} == {
-        "full_name": "nguyễn văn bảo",
+        "full_name": "Nguyễn Văn Bảo",  # stored capitalised
         "birth_date": "2008-03-05",
         "birth_year": 2008,
         "phone": "0912345678",
@@ -86,7 +86,7 @@ async def test_whole_referral(bot: RunningBot, lan: Person):
     assert await _rows(bot, "SELECT * FROM conversations") == []
 
     mine = (await lan.send("/cuatoi"))[-1].text
-    assert f"Số {row['id']}: nguyễn văn bảo (05/03/2008) – Đoàn – chờ xét" in mine
+    assert f"Số {row['id']}: Nguyễn Văn Bảo (05/03/2008) – Đoàn – chờ xét" in mine
     assert "chưa đạt" in mine
 
 

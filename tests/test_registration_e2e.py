@@ -50,14 +50,14 @@ async def test_whole_registration_through_the_tree(bot: RunningBot, person: Call
 
     replies = await lan.share_contact("+84 912 345 678")
     assert replies[-1].text.startswith(
-        "Đã ghi danh đồng chí trần thị LAN vào Chi đoàn thôn Tân Lập"
+        "Đã ghi danh đồng chí Trần Thị Lan vào Chi đoàn thôn Tân Lập"
     )
     assert replies[-1].removes_keyboard
 
     member = await _member(bot, lan)
     assert member is not None
     assert (member.full_name, member.membership, member.phone) == (
-        "trần thị LAN",
+        "Trần Thị Lan",  # stored capitalised
         members.Org.DOAN,
         "0912345678",
     )
@@ -67,7 +67,7 @@ async def test_whole_registration_through_the_tree(bot: RunningBot, person: Call
 
     # A registered member gets the menu, not a second registration.
     replies = await lan.send("/start")
-    assert replies[-1].text == texts.greeting("trần thị LAN", "Chi đoàn thôn Tân Lập")
+    assert replies[-1].text == texts.greeting("Trần Thị Lan", "Chi đoàn thôn Tân Lập")
 
 
 async def test_invite_link_skips_the_tree(bot: RunningBot, person: Callable[..., Person]):
@@ -172,14 +172,20 @@ async def test_cancel_in_the_middle_writes_nothing(bot: RunningBot, person: Call
     assert replies[-1].text == texts.CANCELLED
     assert await _member(bot, binh) is None
     replies = await binh.send("Đỗ Văn Bình")
-    assert replies[-1].text == texts.UNKNOWN
+    assert replies[-1].text == texts.NEWCOMER_MENU
     replies = await binh.send("/huy")
     assert replies[-1].text == texts.NOTHING_TO_CANCEL
 
 
 async def test_unknown_input_is_never_silent(bot: RunningBot, person: Callable[..., Person]):
     cuong = person("Cường")
-    assert (await cuong.send("xin chào"))[-1].text == texts.UNKNOWN
+    # A newcomer's stray message says what 1+1 is and offers the way in, as a button.
+    welcome = (await cuong.send("xin chào"))[-1]
+    assert welcome.text == texts.NEWCOMER_MENU
+    assert welcome.buttons() == [[(texts.MENU_WORDS["start"], "cmd:start")]]
+    opened = await cuong.press(texts.MENU_WORDS["start"])
+    assert [m.text for m in opened][:1] == [texts.WELCOME]
+    assert (await cuong.send("/huy"))[-1].text == texts.CANCELLED
     assert (await cuong.send("/lenhla"))[-1].text == texts.UNKNOWN
     assert (await cuong.send("/help"))[-1].text == MEMBER_HELP
     assert (await cuong.send("/cuatoi"))[-1].text == texts.NOT_REGISTERED

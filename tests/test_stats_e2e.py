@@ -161,9 +161,12 @@ async def test_refusals(bot: RunningBot, admin: Person, person: Callable[..., Pe
     assert own[0] == texts.stats_header("2026", "Chi đoàn thôn Tân Lập")
     assert "\n".join(own[1:5]) == block(4, 1, 3, 1, 1, 1, 0, 5, 1.0)  # its own target: 5
     sent = len(api.calls_to("sendMessage", "sendPhoto", "sendDocument"))
-    assert (await leader.send("/stats 2026 X-AN-BINH"))[-1].text == texts.NO_PERMISSION
-    assert (await leader.send("/xuat 2026 TD-MAU"))[-1].text == texts.NO_PERMISSION
-    assert (await leader.send("/stats 2026 KHONG-CO"))[-1].text == texts.NO_PERMISSION
+    # A unit outside the reach is answered as one that does not exist.
+    outside = (await leader.send("/stats 2026 X-AN-BINH"))[-1].text
+    assert outside == texts.unit_not_found("X-AN-BINH")
+    assert (await leader.send("/xuat 2026 TD-MAU"))[-1].text == texts.unit_not_found("TD-MAU")
+    unknown = (await leader.send("/stats 2026 KHONG-CO"))[-1].text
+    assert unknown == texts.unit_not_found("KHONG-CO")
     assert len(api.calls_to("sendMessage", "sendPhoto", "sendDocument")) == sent + 3
     # A drill-down button edited to a unit out of scope answers no, shows nothing.
     own_message = [m for m in leader.inbox() if m.text and m.text.startswith("📊")][-1]
@@ -192,8 +195,11 @@ async def test_export_spreadsheet(bot: RunningBot, admin: Person):
 
 
 async def test_export_doan_and_hoi_together_or_one_of_them(bot: RunningBot, admin: Person):
-    """The admin holds both roots: without a unit code, one workbook with a section each."""
-    await admin.send("/xuat 2026")
+    """The admin holds both roots: without a unit code, asked which; both: one workbook with a
+    section each."""
+    asked = (await admin.send("/xuat 2026"))[-1]
+    assert asked.text == texts.pick_top_export("2026")
+    await admin.press(texts.BTN_BOTH_ORGS)
     await bot.background()
     both = admin.last
     assert both.filename == texts.export_filename("2026", "TD-MAU-HOI-TINH")

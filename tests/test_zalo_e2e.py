@@ -166,7 +166,8 @@ async def test_a_leaders_code_works_typed_any_way_and_dies_when_renewed(
     assert replies[0].text == texts.invited_to("Chi đoàn thôn Tân Lập")
     assert replies[-1].text == texts.ask(texts.ASK_MEMBER_NAME)
     # Renewing the link kills the code as well.
-    renewed = (await leader.send("/moi moi"))[-1].text
+    await leader.send("/moi moi")
+    renewed = (await leader.press(texts.BTN_RENEW_YES))[-1].text
     assert code_in(renewed) != code
     late = zperson("Muộn")
     replies = await late.send(f"start {code}")
@@ -279,6 +280,7 @@ async def test_zalo_alone_without_a_public_url_says_where_files_are(
     try:
         boss = ZaloPerson(zalo, running, ZALO_ADMIN, "Sếp")
         await boss.send("/xuat")
+        await boss.choose(texts.BTN_BOTH_ORGS)  # the admin holds both roots: asked which
         await running.background()
         assert boss.last_text == texts.FILE_NEEDS_SERVER
         assert zalo.calls_to("sendPhoto") == []

@@ -1,0 +1,317 @@
+"""Moving (issue 9, item 8): a registered member who opens another unit's invite is offered to
+move there. Only on confirmation, one transaction moves them: their counts follow, their
+undecided referrals go to the new unit's leaders, their decided ones stay counted where they
+were decided, an audit row records the move and the old unit's leaders are told.
+End to end on Telegram (buttons) and Zalo (a typed code, numbered choices)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot import texts
+from bot.settings import Settings
+from storage import counters, referrals
+from storage.referrals import Decision
+from storage.validation import Org
+from tests.conftest import ADMIN_ID, NOW
+from tests.fakebotapi import FakeBotApi
+from tests.fakezalo import FakeZaloApi
+from tests.harness import (
+    TAN_LAP,
+    Person,
+    RunningBot,
+    ZaloPerson,
+    appoint_link,
+    choices_in,
+    code_in,
+    make_settings,
+    payload_in,
+    refer,
+    rows,
+)
+
+OLD, NEW = "Chi đoàn thôn Tân Lập", "Chi đoàn thôn Phú Hòa"
+PHU_HOA = ["Tỉnh đoàn Mẫu", "Đoàn xã An Bình", NEW]
+LAN = "Trần Thị Lan"
+_ids = iter(range(1, 10_000))
+
+
+@pytest.fixture
+def settings(api: FakeBotApi, zalo: FakeZaloApi, db_path: Path) -> Settings:
+    return make_settings(api, db_path, zalo, admin_ids=[ADMIN_ID])
+
+
+@pytest.fixture
+def zperson(zalo: FakeZaloApi, bot: RunningBot) -> Callable[..., ZaloPerson]:
+    def make(name: str = "Ted", user_id: str | None = None) -> ZaloPerson:
+        return ZaloPerson(zalo, bot, user_id or f"{next(_ids):020x}", name)
+
+    return make
+
+
+@pytest.fixture
+async def phu_hoa(admin: Person, person: Callable[..., Person]) -> Person:
+    """An appointed leader of Chi đoàn thôn Phú Hòa."""
+    payload = await appoint_link(admin, PHU_HOA)
+    leader = person("Phú")
+    await leader.send(f"/start {payload}")
+    await leader.send("Đỗ Văn Phú")
+    await leader.press(texts.BTN_MEMBERSHIP[Org.DOAN])
+    await leader.send(texts.BTN_SKIP)
+    return leader
+
+
+async def ids(bot: RunningBot) -> dict[str, int]:
+    return {r["code"]: r["id"] for r in await rows(bot, "SELECT code, id FROM units")}
+
+
+async def snapshot(bot: RunningBot) -> dict[str, Any]:
+    """Every row a move could change."""
+    return {
+        table: await rows(bot, f"SELECT * FROM {table} ORDER BY 1, 2, 3")
+        for table in ("members", "referrals", "unit_stats", "member_moves", "roles")
+    }
+
+
+async def consistent(bot: RunningBot) -> None:
+    async with bot.deps.db.read() as conn:
+        assert await counters.differences(conn) == []
+
+
+def stats_lines(text: str) -> list[str]:
+    return text.split("\n")
+
+
+def offer(old: str = OLD, new: str = NEW, pending: int = 0, kept: list[str] | None = None):
+    return texts.move_offer(old, new, pending, kept or [])
+
+
+async def test_a_member_moves_to_another_branch_with_their_undecided_referrals(
+    bot: RunningBot,
+    branch: dict[str, Person],
+    phu_hoa: Person,
+    admin: Person,
+) -> None:
+    leader, lan = branch["leader"], branch["lan"]
+    unit = await ids(bot)
+    admitted = await refer(lan, "Vi Thị Hồng Nhung", "12/05/2005", None, Org.DOAN)
+    declined = await refer(lan, "Hà Văn Khánh", "2004", None, Org.DOAN)
+    pending = await refer(lan, "Lò Thị Mai", "2006", None, Org.HOI)
+    await leader.send("/duyet")
+    await leader.press(texts.BTN_ADMIT)
+    await leader.press(texts.BTN_TODAY)
+    hung = await rows(bot, "SELECT id FROM members WHERE full_name = 'Nguyễn Văn Hùng'")
+    deps = bot.deps
+    await referrals.change_status(
+        deps.db, declined, Decision.DECLINE, hung[0]["id"], deps.clock, tz=deps.settings.tz
+    )
+    decided = await rows(bot, "SELECT id, status FROM referrals ORDER BY id")
+    assert [r["status"] for r in decided] == ["admitted", "declined", "introduced"]
+    invite = payload_in((await phu_hoa.send("/moi"))[-1].text)
+    before = await snapshot(bot)
+
+    # "Ở lại": nothing changes.
+    replies = await lan.send(f"/start {invite}")
+    assert replies[-1].text == offer(pending=1)
+    assert replies[-1].text.split("\n")[0] == f"Đồng chí đang ở {OLD}. Chuyển sang {NEW}?"
+    assert [x for row in replies[-1].buttons() for x, _ in row] == [
+        texts.move_button(NEW),
+        texts.stay_button(OLD),
+    ]
+    replies = await lan.press(texts.stay_button(OLD))
+    assert replies[-1].text == texts.stayed(OLD)
+    assert await snapshot(bot) == before
+    # /huy: nothing changes either, and the old offer's button is dead.
+    await lan.send(f"/start {invite}")
+    message, data = lan.find_button(texts.move_button(NEW))
+    assert (await lan.send("/huy"))[-1].text == texts.CANCELLED
+    await lan.press_data(message.message_id, data)
+    assert lan.last_answer is not None and lan.last_answer.get("text") == texts.STALE_BUTTON
+    assert await snapshot(bot) == before
+
+    # Confirmed: one move.
+    seen = len(leader.inbox())
+    await lan.send(f"/start {invite}")
+    replies = await lan.press(texts.move_button(NEW))
+    assert replies[-1].text == texts.moved(NEW, 1)
+    lan_row = (await rows(bot, "SELECT id, unit_id FROM members WHERE full_name = ?", LAN))[0]
+    assert lan_row["unit_id"] == unit["CD-AB-THON2"]
+    assert await rows(bot, "SELECT id, unit_id FROM referrals ORDER BY id") == [
+        {"id": admitted, "unit_id": unit["CD-AB-THON1"]},  # counted where it was decided
+        {"id": declined, "unit_id": unit["CD-AB-THON1"]},
+        {"id": pending, "unit_id": unit["CD-AB-THON2"]},  # the new unit's leaders decide it
+    ]
+    moves = await rows(
+        bot, "SELECT member_id, from_unit_id, to_unit_id, at, actor_ref, referrals_moved "
+        "FROM member_moves"
+    )  # fmt: skip
+    assert moves == [
+        {
+            "member_id": lan_row["id"],
+            "from_unit_id": unit["CD-AB-THON1"],
+            "to_unit_id": unit["CD-AB-THON2"],
+            "at": NOW.isoformat(),
+            "actor_ref": f"telegram:{lan.user.id}",
+            "referrals_moved": 1,
+        }
+    ]
+    assert [m.text for m in leader.inbox()[seen:]] == [texts.member_moved(LAN, NEW, 1)]
+    assert phu_hoa.last_text != texts.member_moved(LAN, NEW, 1)  # the new unit is not "told"
+    await consistent(bot)
+
+    # The counts followed her: members and her 1+1 to Phú Hòa; decided referrals stayed.
+    old = stats_lines((await admin.send("/stats 2026 CD-AB-THON1"))[0].text)
+    assert any(x.startswith("Đoàn viên, hội viên: 2 · đạt 1+1: 0 ") for x in old), old
+    assert "Giới thiệu: 2 · vào Đoàn: 1 · vào Hội: 0" in old, old
+    assert "Không kết nạp: 1 · chờ xét: 0" in old, old
+    new = stats_lines((await admin.send("/stats 2026 CD-AB-THON2"))[0].text)
+    assert any(x.startswith("Đoàn viên, hội viên: 2 · đạt 1+1: 1 ") for x in new), new
+    assert "Giới thiệu: 1 · vào Đoàn: 0 · vào Hội: 0" in new, new
+    assert "Không kết nạp: 0 · chờ xét: 1" in new, new
+    commune = stats_lines((await admin.send("/stats 2026 X-AN-BINH"))[0].text)
+    assert any(x.startswith("Đoàn viên, hội viên: 4 · đạt 1+1: 1 ") for x in commune), commune
+    assert "Giới thiệu: 3 · vào Đoàn: 1 · vào Hội: 0" in commune, commune
+    assert "Không kết nạp: 1 · chờ xét: 1" in commune, commune
+
+    # Her own list still shows all three; the queues follow the referral's unit.
+    mine = (await lan.send("/cuatoi"))[-1].text
+    assert all(f"Số {n}:" in mine for n in (admitted, declined, pending)), mine
+    assert f"Số {pending}" in (await phu_hoa.send("/duyet"))[-1].text
+    assert f"Số {pending}" not in (await leader.send("/duyet"))[-1].text
+
+    # Opening the invite of the unit she is in now just greets her.
+    replies = await lan.send(f"/start {invite}")
+    assert replies[-1].text == texts.greeting(LAN, NEW)
+    assert len(await rows(bot, "SELECT id FROM member_moves")) == 1
+
+
+async def test_a_leader_who_moves_is_told_their_role_stays(
+    bot: RunningBot,
+    branch: dict[str, Person],
+    phu_hoa: Person,
+    admin: Person,
+    person: Callable[..., Person],
+) -> None:
+    leader, tu = branch["leader"], branch["tu"]
+    payload = await appoint_link(admin, TAN_LAP[:2])
+    xa = person("Xã")
+    await xa.send(f"/start {payload}")
+    await xa.send("Nguyễn Văn Xã")
+    await xa.press(texts.BTN_MEMBERSHIP[Org.DOAN])
+    await xa.send(texts.BTN_SKIP)
+    invite = payload_in((await phu_hoa.send("/moi"))[-1].text)
+    replies = await leader.send(f"/start {invite}")
+    kept = [f"{texts.role_title('leader', Org.DOAN)} {OLD}"]
+    assert replies[-1].text == offer(kept=kept)
+    seen, seen_xa = len(tu.inbox()), len(xa.inbox())
+    await leader.press(texts.move_button(NEW))
+    unit = await ids(bot)
+    hung = (await rows(bot, "SELECT id, unit_id FROM members WHERE full_name = 'Nguyễn Văn Hùng'"))[
+        0
+    ]
+    assert hung["unit_id"] == unit["CD-AB-THON2"]
+    # Roles stay tied to their unit: still the old branch's leader until an admin removes it.
+    held = await rows(bot, "SELECT unit_id, role FROM roles WHERE member_id = ?", hung["id"])
+    assert held == [{"unit_id": unit["CD-AB-THON1"], "role": "leader"}]
+    assert len(tu.inbox()) == seen  # a plain member of the old branch is not told
+    # The old branch has no other leader: the commune's leader is told.
+    assert [m.text for m in xa.inbox()[seen_xa:]] == [texts.member_moved("Nguyễn Văn Hùng", NEW)]
+    await consistent(bot)
+
+
+async def test_a_zalo_member_moves_by_typing_the_code(
+    bot: RunningBot,
+    branch: dict[str, Person],
+    phu_hoa: Person,
+    zperson: Callable[..., ZaloPerson],
+) -> None:
+    leader = branch["leader"]
+    old_code = code_in((await leader.send("/moi"))[-1].text)
+    new_code = code_in((await phu_hoa.send("/moi"))[-1].text)
+    mai = zperson("Mai")
+    await mai.send(f"start {old_code}")
+    await mai.send("Lò Thị Mai")
+    await mai.send("doan vien")
+    replies = await mai.send("1")  # 1. Bỏ qua
+    assert replies[-1].text.startswith("Đã ghi danh")
+    before = await snapshot(bot)
+
+    replies = await mai.send(f"start {new_code}")
+    assert replies[-1].text.startswith(offer())
+    assert [x for _, x in choices_in(replies[-1].text)] == [
+        texts.move_button(NEW),
+        texts.stay_button(OLD),
+    ]
+    replies = await mai.send("2")
+    assert replies[-1].text == texts.stayed(OLD)
+    await mai.send(f"start {new_code}")
+    assert (await mai.send("huy"))[-1].text == texts.CANCELLED
+    replies = await mai.send("1")  # the list is gone with the question: no move
+    assert await snapshot(bot) == before
+
+    seen = len(leader.inbox())
+    await mai.send(f"start {new_code.replace('-', '').lower()}")
+    replies = await mai.send("1")
+    assert replies[-1].text == texts.moved(NEW, 0)
+    unit = await ids(bot)
+    found = await rows(bot, "SELECT id, unit_id FROM members WHERE channel = 'zalo'")
+    assert [r["unit_id"] for r in found] == [unit["CD-AB-THON2"]]
+    moves = await rows(
+        bot, "SELECT member_id, from_unit_id, to_unit_id, actor_ref FROM member_moves"
+    )
+    assert moves == [
+        {
+            "member_id": found[0]["id"],
+            "from_unit_id": unit["CD-AB-THON1"],
+            "to_unit_id": unit["CD-AB-THON2"],
+            "actor_ref": f"zalo:{mai.user_id}",
+        }
+    ]
+    assert [m.text for m in leader.inbox()[seen:]] == [texts.member_moved("Lò Thị Mai", NEW)]
+    replies = await mai.send(f"start {new_code}")
+    assert replies[-1].text.startswith(f"Chào đồng chí Lò Thị Mai ({NEW})")
+    await consistent(bot)
+
+
+async def test_a_moved_member_who_erases_leaves_no_move_behind(
+    bot: RunningBot, branch: dict[str, Person], phu_hoa: Person
+) -> None:
+    lan = branch["lan"]
+    invite = payload_in((await phu_hoa.send("/moi"))[-1].text)
+    await lan.send(f"/start {invite}")
+    await lan.press(texts.move_button(NEW))
+    assert len(await rows(bot, "SELECT id FROM member_moves")) == 1
+    await lan.send("/xoadulieu")
+    await lan.press(texts.BTN_ERASE_YES)
+    assert await rows(bot, "SELECT id FROM member_moves") == []
+    await consistent(bot)
+
+
+async def test_a_cadre_moves_from_a_branch_to_the_commune(
+    bot: RunningBot, branch: dict[str, Person], admin: Person, person: Callable[..., Person]
+) -> None:
+    """A commune's invite opened by a branch member moves them to the commune itself."""
+    payload = await appoint_link(admin, TAN_LAP[:2])
+    xa = person("Xã")
+    await xa.send(f"/start {payload}")
+    await xa.send("Nguyễn Văn Xã")
+    await xa.press(texts.BTN_MEMBERSHIP[Org.DOAN])
+    await xa.send(texts.BTN_SKIP)
+    invite = payload_in((await xa.send("/moi X-AN-BINH"))[-1].text)
+    tu = branch["tu"]
+    number = await refer(tu, "Hà Văn Khánh", "2004", None, Org.DOAN)
+    replies = await tu.send(f"/start {invite}")
+    assert replies[-1].text == offer(new="Đoàn xã An Bình", pending=1)
+    await tu.press(texts.move_button("Đoàn xã An Bình"))
+    unit = await ids(bot)
+    assert (await rows(bot, "SELECT unit_id FROM members WHERE full_name = 'Mai Văn Tú'")) == [
+        {"unit_id": unit["X-AN-BINH"]}
+    ]
+    assert await rows(bot, "SELECT unit_id FROM referrals WHERE id = ?", number) == [
+        {"unit_id": unit["X-AN-BINH"]}
+    ]
+    await consistent(bot)
