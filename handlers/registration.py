@@ -10,7 +10,7 @@ import re
 
 from bot import texts
 from handlers import appoint, flow, friend
-from handlers.chat import Reply, Turn
+from handlers.chat import Command, Reply, Turn
 from handlers.common import Deps, current_actor, current_member, notify_member
 from handlers.flow import Draft, End, Next, Outcome, Retry, Stay
 from storage import codes, friends, invites, members, roles, units
@@ -60,6 +60,28 @@ async def start(turn: Turn) -> None:
     else:
         await turn.say(texts.WELCOME)
         await flow.begin(turn, REGISTRATION, UNIT, {"at": 0, "page": 0})
+
+
+async def typed_code(turn: Turn, text: str) -> bool:
+    """A code typed alone, outside any question ("ABCD-EFGH", as read on a poster): what
+    `start ABCD-EFGH` does, when it is a live invite, appointment or friend's code. Anything
+    else is left to the menu (an ordinary word of eight letters is not a failed try)."""
+    code = codes.normalize(text)
+    if code is None:
+        return False
+    deps = turn.deps
+    if not deps.guesses.allow(turn.who.address):
+        await turn.say(texts.TOO_MANY_TRIES)
+        return True
+    live = (
+        await invites.resolve_unit_code(deps.db, deps.link_secret, code) is not None
+        or await roles.grant_digest_for_code(deps.db, code, deps.link_secret) is not None
+        or await friends.inviter(deps.db, deps.link_secret, "", code) is not None
+    )
+    if live:
+        turn.incoming = Command("start", (text.strip(),))
+        await start(turn)
+    return live
 
 
 async def _grant_digest(turn: Turn, payload: str, code: str | None) -> str | None:

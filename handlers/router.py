@@ -15,11 +15,12 @@ from handlers import (
     invite,
     mine,
     picker,
+    registration,
     review,
     stats,
     unit,
 )
-from handlers.chat import Choice, Command, Turn
+from handlers.chat import Choice, Command, Text, Turn
 from handlers.commands import Run
 from storage import reminders, seen, senders
 
@@ -72,5 +73,8 @@ async def _dispatch(turn: Turn) -> None:
             else:
                 await PRESSES.get(prefix, help.stale_button)(turn)
         case _:
-            if not await flow.on_message(turn):
-                await help.outside_journey(turn)
+            if await flow.on_message(turn):
+                return
+            if isinstance(incoming, Text) and await registration.typed_code(turn, incoming.text):
+                return
+            await help.outside_journey(turn)

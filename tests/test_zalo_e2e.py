@@ -174,6 +174,31 @@ async def test_a_leaders_code_works_typed_any_way_and_dies_when_renewed(
     assert replies[0].text == texts.INVITE_INVALID
 
 
+async def test_a_code_typed_alone_opens_the_invite(
+    bot: RunningBot, branch: dict[str, Person], zperson: Callable[..., ZaloPerson]
+):
+    """What people copy from a poster is the code alone: it works like `start CODE`. A word
+    that only looks like a code (eight letters) is an ordinary message."""
+    code = await tan_lap_code(branch["leader"])
+    lan = zperson("Lan")
+    replies = await lan.send("hello bot")  # reads as HE110B0T: not a live code
+    assert replies[-1].text.startswith(texts.NEWCOMER_MENU)
+    replies = await lan.send(f"  {code.lower()} ")
+    assert texts.invited_to("Chi đoàn thôn Tân Lập") in replies[0].text
+    assert replies[-1].text == texts.ask(texts.ASK_MEMBER_NAME)
+    await lan.send("Trần Thị Lan")
+    await lan.send("doan vien")
+    replies = await lan.send("1")  # 1. Bỏ qua
+    assert replies[-1].text == texts.registered("Trần Thị Lan", "Chi đoàn thôn Tân Lập")
+    joined = await rows(
+        bot,
+        """SELECT m.full_name, u.code FROM members m JOIN units u ON u.id = m.unit_id
+           WHERE m.user_ref = ?""",
+        lan.user_id,
+    )
+    assert joined == [{"full_name": "Trần Thị Lan", "code": "CD-AB-THON1"}]
+
+
 async def test_a_zalo_referral_admitted_on_telegram_is_told_on_zalo(
     bot: RunningBot,
     zalo: FakeZaloApi,
