@@ -470,7 +470,6 @@ GRANT_PROBLEM = {
     ),
 }
 NO_PENDING = "Không có giới thiệu nào chờ xét. 👍"
-NO_OTHER_PENDING = "Không còn giới thiệu nào khác chờ xét."
 ASK_ADMISSION_DATE = f"Ngày kết nạp? Chọn «{BTN_TODAY}» hoặc gõ ngày/tháng/năm, ví dụ 26/03/2026."
 ADMISSION_DATE_FORMAT = "Gõ ngày kết nạp dạng ngày/tháng/năm, ví dụ 26/03/2026."
 ADMISSION_IN_FUTURE = "Ngày kết nạp không thể ở tương lai."
@@ -598,10 +597,6 @@ def admitted_notice(number: int, name: str, org: Org, day: str, first: bool, yea
     if first:
         text += f"\nĐồng chí đã hoàn thành 1+1 năm {year}! 🎉"
     return text
-
-
-def declined_notice(number: int, name: str) -> str:
-    return f"Giới thiệu số {number} ({name}) không được kết nạp."
 
 
 def reopened_notice(number: int, name: str) -> str:
