@@ -424,20 +424,25 @@ async def _all(conn: aiosqlite.Connection) -> list[Unit]:
 
 
 async def export_csv(db: Database) -> str:
-    """The whole tree in the import format, parents before children."""
+    """The whole tree in the import format, parents before children, with the official
+    headcounts (an empty cell: none known), so exporting and importing again changes nothing."""
     async with db.read() as conn:
         units = await _all(conn)
+        heads = await _headcounts(conn)
     by_id = {u.id: u for u in units}
     kids: dict[int | None, list[Unit]] = {}
     for unit in units:
         kids.setdefault(unit.parent_id, []).append(unit)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_HEADER)
+    writer.writerow([*CSV_HEADER, MEMBERS_COLUMN])
     stack = sorted(kids.get(None, []), key=lambda u: u.code, reverse=True)
     while stack:
         unit = stack.pop()
         parent = by_id[unit.parent_id].code if unit.parent_id else ""
-        writer.writerow([unit.code, unit.name, parent, unit.org.value])
+        head = heads.get(unit.code)
+        writer.writerow(
+            [unit.code, unit.name, parent, unit.org.value, "" if head is None else head]
+        )
         stack.extend(sorted(kids.get(unit.id, []), key=lambda u: u.code, reverse=True))
     return out.getvalue()

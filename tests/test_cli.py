@@ -269,8 +269,9 @@ def test_import_reports_changes(loaded: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "Đã nạp 2 đơn vị: 1 mới, 1 thay đổi."
     exported = export(loaded)
-    assert "CD-HL-KP3,Chi đoàn khu phố 3 (mới),P-HOA-LAC,doan\n" in exported
-    assert "CD-HL-KP9,Chi đoàn khu phố 9,P-HOA-LAC,doan\n" in exported
+    # The official headcount column is always written (empty: none known).
+    assert "CD-HL-KP3,Chi đoàn khu phố 3 (mới),P-HOA-LAC,doan,\n" in exported
+    assert "CD-HL-KP9,Chi đoàn khu phố 9,P-HOA-LAC,doan,\n" in exported
 
 
 def test_export_to_file_then_reimport_is_idempotent(loaded: Path) -> None:
@@ -278,7 +279,7 @@ def test_export_to_file_then_reimport_is_idempotent(loaded: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout == ""
     written = (loaded / "f.csv").read_text(encoding="utf-8")
-    assert written.splitlines()[0] == HEADER.strip()
+    assert written.splitlines()[0] == HEADER.strip() + ",members"
     assert len(written.splitlines()) == 15
     rows = {line.split(",")[0] for line in written.splitlines()[1:]}
     assert {"TD-MAU", "CD-AB-THON1", "HOI-TINH", "CH-AB-THON2"} <= rows

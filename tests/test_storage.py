@@ -489,9 +489,22 @@ def test_line_numbers_count_physical_lines_after_a_multiline_cell() -> None:
 
 
 async def test_export_round_trips(db: Database, tmp_path: Path) -> None:
+    # An official headcount goes out and comes back (the members column, empty where unknown).
+    await units.import_rows(
+        db,
+        units.parse_csv(
+            HEADER.strip() + ",members\nCD-AB-THON1,Chi đoàn thôn Tân Lập,X-AN-BINH,doan,37\n"
+        ),
+    )
     exported = await units.export_csv(db)
     lines = exported.splitlines()
-    assert lines[0] == HEADER.strip()
+    assert lines[0] == HEADER.strip() + ",members"
+    assert "CD-AB-THON1,Chi đoàn thôn Tân Lập,X-AN-BINH,doan,37" in lines
+    assert "TD-MAU,Tỉnh đoàn Mẫu,,doan," in lines
+    again = units.parse_csv(exported)
+    assert {r.code: r.headcount for r in again}["CD-AB-THON1"] == 37
+    assert await units.import_rows(db, again) is not None
+    assert await units.export_csv(db) == exported
     assert len(lines) == 15
     # Same units as the sample, each parent before its children.
     as_set = {(r.code, r.name, r.parent_code, r.org) for r in units.parse_csv(exported)}
