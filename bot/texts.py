@@ -471,6 +471,16 @@ GRANT_PROBLEM = {
 }
 NO_PENDING = "Không có giới thiệu nào chờ xét. 👍"
 ASK_ADMISSION_DATE = f"Ngày kết nạp? Chọn «{BTN_TODAY}» hoặc gõ ngày/tháng/năm, ví dụ 26/03/2026."
+
+
+def ask_admission_date(number: int, name: str) -> str:
+    return f"Kết nạp {name} (số {number}).\n{ASK_ADMISSION_DATE}"
+
+
+def referral_changed(number: int) -> str:
+    return f"Thông tin giới thiệu số {number} vừa được sửa, chưa ghi quyết định. Xin xem lại:"
+
+
 ADMISSION_DATE_FORMAT = "Gõ ngày kết nạp dạng ngày/tháng/năm, ví dụ 26/03/2026."
 ADMISSION_IN_FUTURE = "Ngày kết nạp không thể ở tương lai."
 ASK_REOPEN_REASON = "Lý do mở lại (ít nhất 5 ký tự)?"
@@ -1581,7 +1591,19 @@ def member_moved(name: str, new: str, pending: int = 0) -> str:
     return text
 
 
-MOVE_OUTDATED = "Đơn vị của đồng chí đã thay đổi. Mở lại đường dẫn mời nếu vẫn muốn chuyển."
+def member_arrived(name: str, old: str, pending: int) -> str:
+    """To the new unit's leaders, when waiting referrals came with the member."""
+    return (
+        f"Đồng chí {name} đã chuyển từ {old} về đơn vị, kèm {pending} giới thiệu chờ xét. "
+        "Gõ /duyet để xét."
+    )
+
+
+CADRE_NO_LONGER = "Đồng chí không còn giữ vai trò cán bộ ở đơn vị đã chọn nên chưa ghi danh."
+MOVE_OUTDATED = (
+    "Chưa chuyển: đường dẫn mời đã được đổi, hoặc đơn vị của đồng chí đã thay đổi. "
+    "Xin đường dẫn mời mới nếu vẫn muốn chuyển."
+)
 
 
 # --- issue 9: full names, and a member's correction of a waiting referral (/sua) -------------

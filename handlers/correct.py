@@ -219,8 +219,10 @@ def _shown(field: str, value: object) -> str:
 
 async def ask_confirm(turn: Turn, draft: Draft) -> None:
     field = draft["field"]
-    text = texts.correct_confirm(
-        draft["ref"], field, _shown(field, draft[field]), _shown(field, draft["new"])
+    text = texts.ask(
+        texts.correct_confirm(
+            draft["ref"], field, _shown(field, draft[field]), _shown(field, draft["new"])
+        )
     )
     rows = [[(texts.BTN_CONFIRM, YES), (texts.BTN_CANCEL, NO)]]
     await turn.say(text, CORRECT.keyboard(CONFIRM, draft, rows))

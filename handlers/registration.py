@@ -184,8 +184,10 @@ async def browse_or_pick(turn: Turn, draft: Draft, value: str) -> Outcome:
         async with turn.deps.db.read() as conn:
             unit = await units.get(conn, int(pick[1]))
             leaf = unit is not None and not await units.has_children(conn, unit.id)
-        if unit is not None and (leaf or await _cadre_at(turn, unit)):
+        if unit is not None and leaf:
             return Next(NAME, {"unit_id": unit.id})
+        if unit is not None and await _cadre_at(turn, unit):
+            return Next(NAME, {"unit_id": unit.id, "cadre": True})
     return Retry(flow.use_buttons(turn))
 
 
@@ -194,6 +196,12 @@ async def _cadre_at(turn: Turn, unit: Unit) -> bool:
     a leader's or an admin's role covering it (ADMIN_IDS are known before they register)."""
     actor = await current_actor(turn)
     return bool(actor.roles) and await roles.may(turn.deps.db, actor, unit.id, Role.LEADER)
+
+
+async def _still_cadre(turn: Turn, unit_id: int) -> bool:
+    async with turn.deps.db.read() as conn:
+        unit = await units.get(conn, unit_id)
+    return unit is not None and await _cadre_at(turn, unit)
 
 
 async def search_unit(turn: Turn, draft: Draft, text: str) -> Outcome:
@@ -272,6 +280,10 @@ async def _finish(turn: Turn, draft: Draft, phone: str | None) -> Outcome:
             problem = texts.GRANT_PROBLEM[check.problem]
             await turn.say(f"{problem}\n{texts.CHOOSE_OWN_UNIT}", phone_done=True)
             return Next(UNIT, {"at": 0, "page": 0})
+    if draft.get("cadre") and not await _still_cadre(turn, int(draft["unit_id"])):
+        # The role that let them choose a unit with units below it was removed meanwhile.
+        await turn.say(f"{texts.CADRE_NO_LONGER}\n{texts.CHOOSE_OWN_UNIT}", phone_done=True)
+        return Next(UNIT, {"at": 0, "page": 0})
     try:
         member = await members.register(
             deps.db, turn.who.key, draft["unit_id"], data, deps.clock, deps.settings.tz
@@ -294,7 +306,9 @@ async def _finish(turn: Turn, draft: Draft, phone: str | None) -> Outcome:
 async def _offer_move(turn: Turn, member: Member, unit: Unit) -> None:
     if await flow.busy(turn, restartable=MOVING):
         return
-    await flow.begin(turn, MOVING, CONFIRM, {"from": member.unit_id, "to": unit.id})
+    # The invite's generation: a link renewed meanwhile (it leaked) no longer moves anyone.
+    draft = {"from": member.unit_id, "to": unit.id, "gen": unit.invite_generation}
+    await flow.begin(turn, MOVING, CONFIRM, draft)
 
 
 async def _units(turn: Turn, draft: Draft) -> tuple[Unit | None, Unit | None]:
@@ -307,6 +321,7 @@ async def ask_move(turn: Turn, draft: Draft) -> None:
     member = await current_member(turn)
     if old is None or new is None or member is None:
         await flow.cancel(turn)
+        await turn.say(texts.MOVE_OUTDATED)
         return
     deps = turn.deps
     pending = await members.undecided_count(deps.db, member.id, new.id)
@@ -315,7 +330,7 @@ async def ask_move(turn: Turn, draft: Draft) -> None:
         for unit, role in await roles.kept_on_move(deps.db, member.id, old.id, new.id)
     ]
     rows = [[(texts.move_button(new.name), "y")], [(texts.stay_button(old.name), "n")]]
-    text = texts.move_offer(old.name, new.name, pending, kept)
+    text = texts.ask(texts.move_offer(old.name, new.name, pending, kept))
     await turn.say(text, MOVING.keyboard(CONFIRM, draft, rows))
 
 
@@ -333,7 +348,14 @@ async def take_move(turn: Turn, draft: Draft, value: str) -> Outcome:
     deps = turn.deps
     leaders = await _leaders_of(deps, old.id, member.id)
     moved = await members.move(
-        deps.db, turn.who.key, member.id, old.id, new.id, deps.clock, turn.who.address
+        deps.db,
+        turn.who.key,
+        member.id,
+        old.id,
+        new.id,
+        deps.clock,
+        turn.who.address,
+        invite_generation=draft.get("gen"),
     )
     if moved is None:
         await turn.say(texts.MOVE_OUTDATED)
@@ -344,6 +366,10 @@ async def take_move(turn: Turn, draft: Draft, value: str) -> Outcome:
         await notify_member(
             deps, leader, texts.member_moved(member.full_name, new.name, moved.referrals_moved)
         )
+    if moved.referrals_moved:  # the new unit's leaders have referrals to decide
+        arrived = texts.member_arrived(member.full_name, old.name, moved.referrals_moved)
+        for leader in await _leaders_of(deps, new.id, member.id):
+            await notify_member(deps, leader, arrived)
     return End()
 
 

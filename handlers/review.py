@@ -27,7 +27,7 @@ from handlers.common import (
 from handlers.flow import Draft, End, Next, Outcome, Refused, Retry
 from storage import members, referrals, roles, units
 from storage.members import Member
-from storage.referrals import Decision, NotAllowed, Referral
+from storage.referrals import Changed, Decision, NotAllowed, Referral
 from storage.roles import Actor, Role
 from storage.units import Unit
 from storage.validation import mask_phone, parse_day
@@ -208,7 +208,9 @@ async def press(turn: Turn) -> None:
     if await flow.busy(turn, restartable=journey):
         return
     await turn.out.drop_choices()
-    await flow.begin(turn, journey, step, {"ref": referral.id, "unit": queue.unit_id})
+    # What the leader saw: a correction made before the decision is written shows the card again.
+    seen = referrals.fingerprint(referral)
+    await flow.begin(turn, journey, step, {"ref": referral.id, "unit": queue.unit_id, "seen": seen})
 
 
 async def _decide(
@@ -220,6 +222,7 @@ async def _decide(
     *,
     day: date | None = None,
     reason: str | None = None,
+    seen: str | None = None,
 ) -> bool:
     """Apply the decision, tell the introducer, show the next card of the pass."""
     deps = turn.deps
@@ -234,7 +237,12 @@ async def _decide(
             reason=reason,
             tz=deps.settings.tz,
             actor_ref=turn.who.address,
+            seen=seen,
         )
+    except Changed:  # the member corrected the details meanwhile: the leader sees them first
+        await turn.say(texts.referral_changed(referral.id))
+        await _show_next(turn, actor, queue, referral.id - 1)
+        return False
     except NotAllowed:  # someone was faster
         if turn.pressed:
             await turn.out.toast(texts.ALREADY_DECIDED, alert=True)
@@ -294,7 +302,8 @@ def _draft_unit(draft: Draft) -> int | None:
 
 async def ask_date(turn: Turn, draft: Draft) -> None:
     keyboard = ADMISSION.keyboard(DATE, draft, [[(texts.BTN_TODAY, TODAY)]])
-    await turn.say(texts.ask(texts.ASK_ADMISSION_DATE), keyboard)
+    question = texts.ask_admission_date(int(draft["ref"]), await _name(turn, draft))
+    await turn.say(texts.ask(question), keyboard)
 
 
 async def take_date(turn: Turn, draft: Draft, text: str) -> Outcome:
@@ -315,7 +324,7 @@ async def take_date(turn: Turn, draft: Draft, text: str) -> Outcome:
         first = referrals.earliest_admission(deps.today()).strftime("%d/%m/%Y")
         return Retry(texts.admission_too_old(first))
     await flow.cancel(turn)  # the journey ends before the next card is shown
-    await _decide(turn, actor, referral, queue, Decision.ADMIT, day=day)
+    await _decide(turn, actor, referral, queue, Decision.ADMIT, day=day, seen=draft.get("seen"))
     return End()
 
 
@@ -381,7 +390,8 @@ async def take_sure(turn: Turn, draft: Draft, text: str) -> Outcome:
     actor, referral, queue = allowed
     await flow.cancel(turn)
     reason = draft.get("why") or None
-    await _decide(turn, actor, referral, queue, Decision.DECLINE, reason=reason)
+    seen = draft.get("seen")
+    await _decide(turn, actor, referral, queue, Decision.DECLINE, reason=reason, seen=seen)
     return End()
 
 

@@ -144,24 +144,30 @@ async def move(
     to_unit_id: int,
     clock: Clock,
     actor_ref: str | None = None,
+    *,
+    invite_generation: int | None = None,
 ) -> Moved | None:
     """The member moves from one unit to another, in one transaction that also ends the
     conversation that asked them; None (nothing written) when they are gone, are no longer in
-    `from_unit_id`, or the new unit does not exist.
+    `from_unit_id`, the new unit does not exist, or its invite was renewed since it was opened
+    (`invite_generation`: the generation of the link or code the member used).
 
     The member's counts (members, the period they joined, their own 1+1) leave the old
-    subtree and enter the new one. Their undecided referrals go with them: the new unit's
-    leaders decide them. Admitted, declined and withdrawn ones stay counted where they were
-    decided (figures already reported do not change). The move is recorded in member_moves."""
+    subtree and enter the new one, past periods included: where a member was before is kept
+    in member_moves, not in the figures. Their undecided referrals go with them (introduced,
+    pending): the new unit's leaders decide them. Admitted, declined and withdrawn ones stay
+    counted where they were decided, so reported admissions do not change."""
     from storage import referrals  # a cycle at import time otherwise
 
     async with db.write() as conn:
         member = await get(conn, member_id)
         if member is None or member.unit_id != from_unit_id or to_unit_id == from_unit_id:
             return None
-        async with conn.execute("SELECT 1 FROM units WHERE id = ?", (to_unit_id,)) as cur:
-            if await cur.fetchone() is None:
-                return None
+        sql = "SELECT invite_generation FROM units WHERE id = ?"
+        async with conn.execute(sql, (to_unit_id,)) as cur:
+            unit = await cur.fetchone()
+        if unit is None or invite_generation not in (None, unit[0]):
+            return None
         sql = """SELECT DISTINCT admitted_on FROM referrals
                  WHERE member_id = ? AND status = 'admitted' AND admitted_on IS NOT NULL"""
         async with conn.execute(sql, (member_id,)) as cur:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -434,6 +435,16 @@ async def _count_change(
         await counters.apply(conn, await _member_unit(conn, member_id), met)
 
 
+class Changed(NotAllowed):
+    """The details of the referral changed (a correction) since the leader was shown them."""
+
+
+def fingerprint(referral: Referral) -> str:
+    """What a leader decides on: the youth's details as shown on the card."""
+    shown = (referral.full_name, repr(referral.birth), referral.org.value, referral.phone or "")
+    return hashlib.sha256(json.dumps(shown).encode()).hexdigest()[:16]
+
+
 async def change_status(
     db: Database,
     referral_id: int,
@@ -445,8 +456,10 @@ async def change_status(
     reason: str | None = None,
     tz: ZoneInfo = HANOI,
     actor_ref: str | None = None,  # "channel:user", recorded even for an unregistered admin
+    seen: str | None = None,  # the `fingerprint` of what the leader was shown
 ) -> Referral:
-    """Apply one decision atomically, with its audit row; NotAllowed if the state moved on.
+    """Apply one decision atomically, with its audit row; NotAllowed if the state moved on,
+    Changed if the youth's details were corrected since the leader saw them (`seen`).
 
     Two leaders pressing "admitted" at the same moment: the UPDATE is conditional on the
     status, so exactly one of them changes the row and the other gets NotAllowed. An admission
@@ -467,6 +480,8 @@ async def change_status(
         before = Referral.from_row(row)
         if before.status not in _FROM[action]:
             raise NotAllowed
+        if seen is not None and fingerprint(before) != seen:
+            raise Changed
         old = _State.of(row)
         day = admitted_on if action is Decision.ADMIT else None
         decided = action in (Decision.ADMIT, Decision.DECLINE)
@@ -676,13 +691,16 @@ async def duplicate_of_other(
 
 
 def _edit_state(referral: Referral, fields: list[str]) -> str:
-    """An edit's before or after in the audit: the status, and the fields that changed (a
-    phone masked: a wrong number may be a stranger's)."""
+    """An edit's before or after in the audit: the status, and which fields changed, with as
+    little as shows what kind of change it was (a wrong name, date or number may be a
+    stranger's): a name's initials, a birth year, a masked phone. The row has the value now."""
     shown: dict[str, object] = {"status": referral.status.value, "admitted_on": None}
     for name in fields:
         value = getattr(referral, name)
-        if name == "birth":
-            value = referral.birth.to_json()
+        if name == "full_name":
+            value = " ".join(f"{word[0]}." for word in referral.full_name.split())
+        elif name == "birth":
+            value = referral.birth.year
         elif name == "phone" and value:
             value = mask_phone(value)
         elif name == "org":

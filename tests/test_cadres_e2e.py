@@ -185,3 +185,23 @@ async def test_commune_cadres_count_in_the_commune(
     assert "Giới thiệu: 2 · kết nạp: 1 · không kết nạp: 0 · chờ xét: 1" in picture
     replies = await cadres["pho"].press(texts.BTN_MET)
     assert replies[-1].text.endswith("Đã đạt 1+1 (1): Nguyễn Văn Xã")
+
+
+async def test_a_cadre_choice_is_checked_again_when_registering(
+    bot: RunningBot, admin: Person
+) -> None:
+    """The admin chose the commune, then lost the role (ADMIN_IDS changed, the bot restarted,
+    the conversation kept): nothing is registered there; they choose their own unit."""
+    await admin.send("/start")
+    await admin.press("Tỉnh đoàn Mẫu")
+    await admin.press("Đoàn xã An Bình")
+    await admin.press(texts.register_here("Đoàn xã An Bình"))
+    await admin.send("Phan Văn Quản")
+    await bot.stop()
+    bot.settings = bot.settings.model_copy(update={"admin_ids": []})
+    await bot.start()
+    await admin.press(texts.BTN_MEMBERSHIP[Org.DOAN])
+    replies = await admin.send(texts.BTN_SKIP)
+    assert replies[0].text == f"{texts.CADRE_NO_LONGER}\n{texts.CHOOSE_OWN_UNIT}"
+    assert await rows(bot, "SELECT id FROM members") == []
+    assert texts.CHOOSE_ROOT in replies[-1].text

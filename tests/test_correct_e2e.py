@@ -100,8 +100,8 @@ async def test_a_member_corrects_each_detail_of_a_waiting_referral(
     replies = await lan.send("LÊ VĂN BẢO")
     assert [r.text for r in replies] == [texts.CORRECT_SAME, ASK_NAME]
     replies = await lan.send("lê  văn   báo")
-    assert replies[-1].text == texts.correct_confirm(
-        number, "full_name", "Lê Văn Bảo", "Lê Văn Báo"
+    assert replies[-1].text == texts.ask(
+        texts.correct_confirm(number, "full_name", "Lê Văn Bảo", "Lê Văn Báo")
     )
     assert (await referral(bot, number))["full_name"] == "Lê Văn Bảo", "nothing before yes"
     before = await stats(bot)
@@ -117,8 +117,9 @@ async def test_a_member_corrects_each_detail_of_a_waiting_referral(
         {
             "actor_id": lan_id,
             "actor_ref": f"telegram:{lan.user.id}",
-            "before": {"status": "introduced", "admitted_on": None, "full_name": "Lê Văn Bảo"},
-            "after": {"status": "introduced", "admitted_on": None, "full_name": "Lê Văn Báo"},
+            # Initials only: a wrong name may be a stranger's (the row holds the name now).
+            "before": {"status": "introduced", "admitted_on": None, "full_name": "L. V. B."},
+            "after": {"status": "introduced", "admitted_on": None, "full_name": "L. V. B."},
         }
     ]
     assert await rows(bot, "SELECT * FROM conversations") == []
@@ -136,10 +137,14 @@ async def test_a_member_corrects_each_detail_of_a_waiting_referral(
     age = texts.age_outside_org("35–36 tuổi", Org.DOAN, bot.settings.ages)
     assert [r.text for r in replies] == [age, ASK_BIRTH]
     replies = await lan.send("12/03/2005")  # within the year typed before: not its own duplicate
-    assert replies[-1].text == texts.correct_confirm(number, "birth", "2005", "12/03/2005")
+    assert replies[-1].text == texts.ask(
+        texts.correct_confirm(number, "birth", "2005", "12/03/2005")
+    )
     await lan.press(texts.BTN_CONFIRM)
     saved = await referral(bot, number)
     assert (saved["birth_date"], saved["birth_year"]) == ("2005-03-12", 2005)
+    birth = (await edits(bot, number))[1]
+    assert (birth["before"]["birth"], birth["after"]["birth"]) == (2005, 2005)  # years only
 
     # The phone: typed in any form, then removed again.
     await lan.send(f"/sua {number}")
@@ -147,13 +152,17 @@ async def test_a_member_corrects_each_detail_of_a_waiting_referral(
     replies = await lan.send("12345")
     assert [r.text for r in replies] == [texts.invalid("phone_invalid"), ASK_PHONE]
     replies = await lan.send("+84 912 345 678")
-    assert replies[-1].text == texts.correct_confirm(number, "phone", texts.NO_PHONE, "0912345678")
+    assert replies[-1].text == texts.ask(
+        texts.correct_confirm(number, "phone", texts.NO_PHONE, "0912345678")
+    )
     await lan.press(texts.BTN_CONFIRM)
     assert (await referral(bot, number))["phone"] == "0912345678"
     await lan.send(f"/sua {number}")
     await lan.press(FIELD["phone"])
     replies = await lan.press(texts.BTN_NO_PHONE)
-    assert replies[-1].text == texts.correct_confirm(number, "phone", "0912345678", texts.NO_PHONE)
+    assert replies[-1].text == texts.ask(
+        texts.correct_confirm(number, "phone", "0912345678", texts.NO_PHONE)
+    )
     await lan.press(texts.BTN_CONFIRM)
     assert (await referral(bot, number))["phone"] is None
     phones = [(e["before"]["phone"], e["after"]["phone"]) for e in (await edits(bot, number))[2:]]
@@ -162,8 +171,8 @@ async def test_a_member_corrects_each_detail_of_a_waiting_referral(
     # The organisation: the other one, asked to confirm; the counters do not move.
     replies = await lan.send(f"/sua {number}")
     replies = await lan.press(FIELD["org"])
-    assert replies[-1].text == texts.correct_confirm(
-        number, "org", texts.ORG_NAME[Org.DOAN], texts.ORG_NAME[Org.HOI]
+    assert replies[-1].text == texts.ask(
+        texts.correct_confirm(number, "org", texts.ORG_NAME[Org.DOAN], texts.ORG_NAME[Org.HOI])
     )
     await lan.press(texts.BTN_CONFIRM)
     assert (await referral(bot, number))["org"] == "hoi"
@@ -272,6 +281,44 @@ async def test_only_the_members_own_waiting_referral_can_be_corrected(
     assert await rows(bot, "SELECT * FROM referral_audit WHERE action = 'edit'") == []
 
 
+async def test_a_leader_never_decides_on_details_corrected_after_the_card(
+    bot: RunningBot, branch: dict[str, Person]
+):
+    """The leader opened "admitted" (or "declined") on the card; the member then corrects the
+    name: the decision is not written, and the leader is shown the corrected card."""
+    lan, leader = branch["lan"], branch["leader"]
+    number = await refer(lan, "Lê Văn Bảo", "2005", None, Org.DOAN)
+    await leader.send("/duyet")
+    replies = await leader.press(texts.BTN_ADMIT)
+    assert replies[-1].text == texts.ask(texts.ask_admission_date(number, "Lê Văn Bảo"))
+    await lan.send(f"/sua {number}")
+    await lan.press(FIELD["full_name"])
+    await lan.send("Hoàng Văn Khác")
+    await lan.press(texts.BTN_CONFIRM)
+    replies = await leader.press(texts.BTN_TODAY)
+    assert replies[0].text == texts.referral_changed(number)
+    assert "Hoàng Văn Khác" in replies[-1].text and texts.BTN_ADMIT in str(replies[-1].buttons())
+    assert (await referral(bot, number))["status"] == "introduced"
+    decisions = await rows(
+        bot, "SELECT count(*) AS n FROM referral_audit WHERE action IN ('admit', 'decline')"
+    )
+    assert decisions == [{"n": 0}]
+    # Declining goes the same way: the confirmation after a correction shows the card again.
+    await leader.press(texts.BTN_DECLINE)
+    await leader.press(texts.BTN_SKIP)
+    await lan.send(f"/sua {number}")
+    await lan.press(FIELD["full_name"])
+    await lan.send("Hoàng Văn Đúng")
+    await lan.press(texts.BTN_CONFIRM)
+    replies = await leader.press(texts.BTN_DECLINE_YES)
+    assert replies[0].text == texts.referral_changed(number)
+    assert (await referral(bot, number))["status"] == "introduced"
+    # Seen as it is now, the decision goes through.
+    await leader.press(texts.BTN_ADMIT)
+    await leader.press(texts.BTN_TODAY)
+    assert (await referral(bot, number))["status"] == "admitted"
+
+
 async def test_corrections_are_checked_like_a_referral(bot: RunningBot, branch: dict[str, Person]):
     lan = branch["lan"]
     first = await refer(lan, "Lê Văn Bảo", "2005", None, Org.DOAN)
@@ -347,7 +394,7 @@ async def test_a_zalo_member_corrects_by_numbers(
     await mai.choose(FIELD["full_name"])
     replies = await mai.send("vũ minh quang")
     assert replies[-1].text.startswith(
-        texts.correct_confirm(number, "full_name", "Vũ Minh Quân", "Vũ Minh Quang")
+        texts.ask(texts.correct_confirm(number, "full_name", "Vũ Minh Quân", "Vũ Minh Quang"))
     )
     replies = await mai.send("huy")
     assert replies[-1].text == texts.CANCELLED
@@ -358,7 +405,10 @@ async def test_a_zalo_member_corrects_by_numbers(
     assert replies[0].text == texts.USE_NUMBERS
     await mai.send("dien thoai")  # the label typed without diacritics
     replies = await mai.send("0987 654 321")
-    assert texts.correct_confirm(number, "phone", texts.NO_PHONE, "0987654321") in replies[-1].text
+    assert (
+        texts.ask(texts.correct_confirm(number, "phone", texts.NO_PHONE, "0987654321"))
+        in replies[-1].text
+    )
     replies = await mai.choose(texts.BTN_CONFIRM)
     assert replies[-1].text == texts.corrected(number, "Vũ Minh Quân")
     assert (await referral(bot, number))["phone"] == "0987654321"

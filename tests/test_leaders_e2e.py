@@ -108,7 +108,7 @@ async def test_a_branch_from_referral_to_admission(
     )
     assert "0912345678" not in card
     replies = await leader.press(texts.BTN_ADMIT)
-    assert replies[-1].text == texts.ask(texts.ASK_ADMISSION_DATE)
+    assert replies[-1].text == texts.ask(texts.ask_admission_date(a, "Lê Văn An"))
     replies = await leader.press(texts.BTN_TODAY)
     assert lan.last_text == texts.admitted_notice(
         a, "Lê Văn An", Org.DOAN, "26/11/2026", True, 2026
@@ -131,7 +131,8 @@ async def test_a_branch_from_referral_to_admission(
         ("31/12/2024", texts.admission_too_old("01/01/2025")),
     ]:
         replies = await leader.send(typed)
-        assert [r.text for r in replies] == [problem, texts.ask(texts.ASK_ADMISSION_DATE)]
+        question = texts.ask(texts.ask_admission_date(c, "Đỗ Minh Châu"))
+        assert [r.text for r in replies] == [problem, question]
     replies = await leader.send("26/11/2026")
     assert replies[-1].text == texts.NO_PENDING
     assert tu.last_text.endswith("Đồng chí đã hoàn thành 1+1 năm 2026! 🎉")

@@ -87,7 +87,7 @@ def stats_lines(text: str) -> list[str]:
 
 
 def offer(old: str = OLD, new: str = NEW, pending: int = 0, kept: list[str] | None = None):
-    return texts.move_offer(old, new, pending, kept or [])
+    return texts.ask(texts.move_offer(old, new, pending, kept or []))
 
 
 async def test_a_member_moves_to_another_branch_with_their_undecided_referrals(
@@ -160,7 +160,8 @@ async def test_a_member_moves_to_another_branch_with_their_undecided_referrals(
         }
     ]
     assert [m.text for m in leader.inbox()[seen:]] == [texts.member_moved(LAN, NEW, 1)]
-    assert phu_hoa.last_text != texts.member_moved(LAN, NEW, 1)  # the new unit is not "told"
+    # The new unit's leader learns a referral arrived for them to decide.
+    assert phu_hoa.last_text == texts.member_arrived(LAN, OLD, 1)
     await consistent(bot)
 
     # The counts followed her: members and her 1+1 to Phú Hòa; decided referrals stayed.
@@ -314,4 +315,27 @@ async def test_a_cadre_moves_from_a_branch_to_the_commune(
     assert await rows(bot, "SELECT unit_id FROM referrals WHERE id = ?", number) == [
         {"unit_id": unit["X-AN-BINH"]}
     ]
+    await consistent(bot)
+
+
+async def test_an_invite_renewed_before_the_confirmation_moves_nobody(
+    bot: RunningBot, branch: dict[str, Person], phu_hoa: Person
+) -> None:
+    """The link leaked and was renewed: an offer opened with it before cannot be confirmed."""
+    lan = branch["lan"]
+    invite = payload_in((await phu_hoa.send("/moi"))[-1].text)
+    replies = await lan.send(f"/start {invite}")
+    assert replies[-1].text == offer()
+    await phu_hoa.send("/moi moi")
+    await phu_hoa.press(texts.BTN_RENEW_YES)
+    before = await snapshot(bot)
+    replies = await lan.press(texts.move_button(NEW))
+    assert replies[-1].text == texts.MOVE_OUTDATED
+    assert await snapshot(bot) == before
+    assert await rows(bot, "SELECT count(*) AS n FROM member_moves") == [{"n": 0}]
+    # The renewed link still offers the move, and it goes through.
+    renewed = payload_in(phu_hoa.inbox()[-1].text)
+    await lan.send(f"/start {renewed}")
+    replies = await lan.press(texts.move_button(NEW))
+    assert replies[-1].text == texts.moved(NEW, 0)
     await consistent(bot)

@@ -432,7 +432,7 @@ async def test_a_removed_leaders_buttons_and_journey_stop_working_at_once(world:
     ]
     # The leader is half-way through admitting Lê Văn An when the admin removes them.
     await leader.press_data(card.message_id, f"rv:a:{w.a}")
-    assert leader.last_text == texts.ask(texts.ASK_ADMISSION_DATE)
+    assert leader.last_text == texts.ask(texts.ask_admission_date(w.a, "Lê Văn An"))
     await remove_leader(w.admin, TAN_LAP, "Nguyễn Văn Hùng")
     assert await role_rows(w.bot) == [("Lý Văn Khoa", "CD-HL-KP3", "leader")]
     before = await snapshot(w.bot)
