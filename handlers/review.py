@@ -30,14 +30,13 @@ from storage.members import Member
 from storage.referrals import Changed, Decision, NotAllowed, Referral
 from storage.roles import Actor, Role
 from storage.units import Unit
-from storage.validation import mask_phone, parse_day
+from storage.validation import mask_phone, normalize_reason, parse_day
 
 ADMISSION = flow.journey("adm")
 REOPEN = flow.journey("reo")
 DECLINE = flow.journey("dcl")
 DATE, REASON, WHY, SURE = "date", "reason", "why", "sure"
 TODAY, SKIP, BACK, YES = "today", "skip", "back", "yes"
-REASON_MIN, REASON_MAX = 5, 300
 
 
 def _scope(actor: Actor) -> list[int]:
@@ -364,10 +363,9 @@ async def take_why(turn: Turn, draft: Draft, text: str) -> Outcome:
         return Next(SURE, {**draft, "why": ""})
     if pressed == BACK:
         return await _back(turn, draft)
-    if not turn.pressed:
-        reason = " ".join(text.split())
-        if REASON_MIN <= len(reason) <= REASON_MAX:
-            return Next(SURE, {**draft, "why": reason})
+    reason = None if turn.pressed else normalize_reason(text)
+    if reason is not None:
+        return Next(SURE, {**draft, "why": reason})
     return Retry(texts.DECLINE_REASON_LENGTH)
 
 
@@ -426,8 +424,8 @@ async def ask_reason(turn: Turn, draft: Draft) -> None:
 
 
 async def take_reason(turn: Turn, draft: Draft, text: str) -> Outcome:
-    reason = " ".join(text.split())
-    if not REASON_MIN <= len(reason) <= REASON_MAX:
+    reason = normalize_reason(text)
+    if reason is None:
         return Retry(texts.REASON_TOO_SHORT)
     deps = turn.deps
     actor = await current_actor(turn)

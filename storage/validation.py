@@ -51,6 +51,13 @@ def error_code(exc: ValueError) -> str:
 # (â ê ô: circumflex, ă: breve, ơ ư: horn). Anything else is not a Vietnamese letter.
 _VIETNAMESE_MARKS = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323", "\u0302", "\u0306", "\u031b"}
 NAME_MIN, NAME_MAX = 2, 80
+REASON_MIN, REASON_MAX = 5, 300  # a decision's reason (declining, reopening), kept in the audit
+
+
+def normalize_reason(value: str) -> str | None:
+    """A reason with its spaces collapsed; None when too short or too long to keep."""
+    reason = " ".join(value.split())
+    return reason if REASON_MIN <= len(reason) <= REASON_MAX else None
 
 
 def _is_vietnamese_letter(char: str) -> bool:
