@@ -5,8 +5,10 @@ the user still holds the role on that unit, so an edited or replayed button does
 
 A unit may also be typed after the command (`/donvi an binh`, `/stats 2026-Q3 X-AN-BINH`): its
 code or words of its name, looked for only within the user's reach, so a unit outside it is
-answered exactly like one that does not exist. In the arguments, a word that starts with four
-digits is a period (a wrong one is said so); the other words name the unit.
+answered exactly like one that does not exist. In the arguments, the words meant as a period
+(storage.periods.period_words: "2026-Q3", "Q3/2026", "quý 3"…) are read as one, or said to
+be wrong; the other words name the unit. Commands that take no period ignore those words, and
+plain numbers too when nothing else is typed (`/chitieu 20`: the usual question).
 """
 
 from __future__ import annotations
@@ -19,14 +21,14 @@ from bot import texts
 from handlers.chat import Button, Choice, Reply, Rows, Turn, fold
 from handlers.common import current_actor, parse_button, refuse
 from storage import roles, units
-from storage.periods import Period, parse_period
+from storage.periods import Period, period_words, read_period
 from storage.roles import Actor, Role
 from storage.units import Unit
 from storage.validation import Org, sort_key
 
 PAGE_SIZE = 8
 SHOWN = texts.UNIT_CHOICES_SHOWN  # units offered when several match what was typed
-_PERIOD_TRY = re.compile(r"[0-9]{4}")  # a word starting so is meant as a period
+_NUMBER = re.compile(r"[0-9.,]+")  # "20", "1.000": no unit's name alone
 ORG_WORDS = {"doan": Org.DOAN, "hoi": Org.HOI}  # "/xuat hoi": the top unit(s) of an organisation
 Chosen = Callable[[Turn, Actor, Unit], Awaitable[None]]
 
@@ -61,9 +63,12 @@ async def offer(turn: Turn, code: str) -> None:
     if not tops:
         await turn.say(texts.NOT_AN_ADMIN if wanted.need is Role.ADMIN else texts.NOT_A_LEADER)
         return
-    typed = " ".join(turn.args).strip()
-    if typed:
-        unit = await find(turn, typed, tops, lambda u: f"pk:{code}:s:{u.id}:0")
+    words = period_words(turn.args)[1]
+    named = [w for w in words if not _NUMBER.fullmatch(w)]
+    if named:
+        # "khu phố 3" is a name; "CD-AB-THON1 20" is that unit with a number it takes not.
+        typed, fewer = " ".join(words), " ".join(named)
+        unit = await find(turn, typed, tops, lambda u: f"pk:{code}:s:{u.id}:0", fewer)
         if unit is not None:
             await wanted.on_chosen(turn, actor, unit)
         return
@@ -144,14 +149,15 @@ class Args:
 async def read_args(turn: Turn, usage: str) -> Args | None:
     """ "[period] [unit]" in any order; says what is wrong and returns None when they don't
     make sense (two periods, a period that does not exist)."""
-    tried = [a for a in turn.args if _PERIOD_TRY.match(a)]
-    rest = " ".join(a for a in turn.args if not _PERIOD_TRY.match(a)).strip()
+    tried, words = period_words(turn.args)
+    rest = " ".join(words).strip()
     if len(tried) > 1:
         await turn.say(usage)
         return None
-    period = Period(turn.deps.today().year)
+    this_year = turn.deps.today().year
+    period = Period(this_year)
     if tried:
-        parsed = parse_period(tried[0])
+        parsed = read_period(tried[0], this_year)
         if parsed is None:
             await turn.say(texts.period_invalid(tried[0]))
             return None
@@ -166,18 +172,28 @@ async def top_units(turn: Turn, unit_ids: list[int]) -> list[Unit]:
 
 
 async def find(
-    turn: Turn, typed: str, reach: list[int], data: Callable[[Unit], str]
+    turn: Turn,
+    typed: str,
+    reach: list[int],
+    data: Callable[[Unit], str],
+    fewer: str | None = None,
 ) -> Unit | None:
-    """The one unit `typed` names within the subtrees of `reach`. Several: they are offered
-    as choices (button data from `data`, at most SHOWN, each with its parent's name) and None
-    is returned, as when nothing matches (then said so, the same whether the unit does not
-    exist or lies outside the reach)."""
+    """The one unit `typed` names within the subtrees of `reach` (or, when it names none,
+    `fewer`: the same words but some). Several: they are offered as choices (button data from
+    `data`, at most SHOWN, each with its parent's name) and None is returned, as when nothing
+    matches (then said so, the same whether the unit does not exist or lies outside the
+    reach)."""
     async with turn.deps.db.read() as conn:
-        org = ORG_WORDS.get(fold(typed))
-        if org is not None:
-            found = [u for u in await units.tops(conn, reach) if u.org is org]
-        else:
-            found = await units.search_within(conn, typed, reach, SHOWN + 1)
+        found: list[Unit] = []
+        for words in dict.fromkeys([typed, fewer or typed]):
+            org = ORG_WORDS.get(fold(words))
+            if org is not None:
+                found = [u for u in await units.tops(conn, reach) if u.org is org]
+            else:
+                found = await units.search_within(conn, words, reach, SHOWN + 1)
+            if found:
+                typed = words
+                break
         shown = found[:SHOWN]
         parents = [await units.get(conn, u.parent_id) if u.parent_id else None for u in shown]
     labels = [

@@ -163,10 +163,7 @@ async def submit(
             await conversations.clear(conn, key)
             if youth is not None:
                 await friends.mark_self_registered(conn, cursor.lastrowid, *youth, clock)
-            async with conn.execute(
-                f"SELECT {_COLUMNS} FROM referrals WHERE id = ?", (cursor.lastrowid,)
-            ) as cur:
-                row = await cur.fetchone()
+            row = await _row(conn, cursor.lastrowid)
     if duplicate:
         raise DuplicateReferral
     assert row is not None
@@ -314,6 +311,13 @@ def admission_problem(
     if day < earliest_admission(today):
         return "admission_too_old"
     return None
+
+
+async def _row(conn: aiosqlite.Connection, referral_id: int | None) -> aiosqlite.Row | None:
+    """One referral's row, read within the caller's transaction."""
+    sql = f"SELECT {_COLUMNS} FROM referrals WHERE id = ?"
+    async with conn.execute(sql, (referral_id,)) as cur:
+        return await cur.fetchone()
 
 
 class NotAllowed(Exception):
@@ -471,10 +475,7 @@ async def change_status(
     now = clock.now()
     today = now.astimezone(tz).date()
     async with db.write() as conn:
-        async with conn.execute(
-            f"SELECT {_COLUMNS} FROM referrals WHERE id = ?", (referral_id,)
-        ) as cur:
-            row = await cur.fetchone()
+        row = await _row(conn, referral_id)
         if row is None:
             raise NotAllowed
         before = Referral.from_row(row)
@@ -511,10 +512,7 @@ async def change_status(
         )
         await _count_change(conn, before.unit_id, before.org, before.member_id, old, new)
         await _audit(conn, before, actor_id, action, after, day, reason, clock, actor_ref)
-        async with conn.execute(
-            f"SELECT {_COLUMNS} FROM referrals WHERE id = ?", (referral_id,)
-        ) as cur:
-            row = await cur.fetchone()
+        row = await _row(conn, referral_id)
     assert row is not None
     return Referral.from_row(row)
 
@@ -537,10 +535,7 @@ async def admitted_in_year(db: Database, member_id: int, year: int) -> int:
 
 async def forget(conn: aiosqlite.Connection, referral_id: int) -> None:
     """Delete a referral for good (erasure), taking its counts out first."""
-    async with conn.execute(
-        f"SELECT {_COLUMNS} FROM referrals WHERE id = ?", (referral_id,)
-    ) as cur:
-        row = await cur.fetchone()
+    row = await _row(conn, referral_id)
     if row is None:
         return
     referral = Referral.from_row(row)
@@ -553,10 +548,7 @@ async def forget(conn: aiosqlite.Connection, referral_id: int) -> None:
 async def orphan(conn: aiosqlite.Connection, referral_id: int) -> None:
     """An admission outlives its introducing member's erasure: counted where it was, with the
     member shown as gone; the member's own 1+1 goes with them."""
-    async with conn.execute(
-        f"SELECT {_COLUMNS} FROM referrals WHERE id = ?", (referral_id,)
-    ) as cur:
-        row = await cur.fetchone()
+    row = await _row(conn, referral_id)
     if row is None or row["member_id"] is None:
         return
     state = _State.of(row)
@@ -573,10 +565,7 @@ async def orphan(conn: aiosqlite.Connection, referral_id: int) -> None:
 async def follow_member(conn: aiosqlite.Connection, referral_id: int, unit_id: int) -> None:
     """An undecided referral follows its member to another unit (a move): its counts leave
     the old unit's subtree and enter the new one's; the member's 1+1 is not touched here."""
-    async with conn.execute(
-        f"SELECT {_COLUMNS} FROM referrals WHERE id = ?", (referral_id,)
-    ) as cur:
-        row = await cur.fetchone()
+    row = await _row(conn, referral_id)
     if row is None:
         return
     referral, state = Referral.from_row(row), _State.of(row)
@@ -727,10 +716,7 @@ async def correct(
     refusal: str | None = None
     duplicate = False
     async with db.write() as conn:
-        async with conn.execute(
-            f"SELECT {_COLUMNS} FROM referrals WHERE id = ?", (referral_id,)
-        ) as cur:
-            row = await cur.fetchone()
+        row = await _row(conn, referral_id)
         before = Referral.from_row(row) if row else None
         refusal = edit_refusal(before, member_id)
         if refusal is None:
@@ -772,10 +758,7 @@ async def correct(
             state = _State.of(row)
             deltas = _minus(state.counts(org), state.counts(before.org))
             await counters.apply(conn, before.unit_id, deltas)
-            async with conn.execute(
-                f"SELECT {_COLUMNS} FROM referrals WHERE id = ?", (referral_id,)
-            ) as cur:
-                row = await cur.fetchone()
+            row = await _row(conn, referral_id)
             assert row is not None
             after = Referral.from_row(row)
             fields = [f for f in EDITABLE if getattr(before, f) != getattr(after, f)]

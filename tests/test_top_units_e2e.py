@@ -70,12 +70,15 @@ def boss(zalo: FakeZaloApi, bot: RunningBot, known_data: None) -> ZaloPerson:  #
     return ZaloPerson(zalo, bot, ZALO_ADMIN, "Sếp")
 
 
-async def counted(bot: RunningBot, code: str) -> tuple:
-    """The unit's figures for 2026 as the maintained counters hold them."""
+YEAR = Period(2026)
+
+
+async def counted(bot: RunningBot, code: str, period: Period = YEAR) -> tuple:
+    """The unit's figures for the period (2026 unless said) as the maintained counters hold."""
     async with bot.deps.db.read() as conn:
         unit = await units.get_by_code(conn, code)
     assert unit is not None
-    f = await stats.figures(bot.deps.db, unit.id, Period(2026))
+    f = await stats.figures(bot.deps.db, unit.id, period)
     assert f is not None
     return (
         f.members,
@@ -344,8 +347,21 @@ async def test_a_unit_outside_the_reach_answers_as_an_unknown_one(
 async def test_a_wrong_period_is_named_with_the_forms_accepted(
     bot: RunningBot, admin: Person, boss: ZaloPerson
 ):
-    for command in ["/stats 2026-Q5", "/stats 1999", "/stats 2026q3 TD-MAU", "/xuat 2026-H3"]:
-        typed = command.split()[1]
+    wrong = {
+        "/stats 2026-Q5": "2026-Q5",
+        "/stats 1999": "1999",
+        "/stats 2026q5 TD-MAU": "2026q5",
+        "/xuat 2026-H3": "2026-H3",
+        # The other spellings of a period, wrong: said so, never looked for as a unit.
+        "/stats Q5/2026": "Q5/2026",
+        "/stats quý 5": "quý 5",
+        "/stats TD-MAU h3/2026": "h3/2026",
+        "/stats q3/1999": "q3/1999",
+        "/stats 3/2026": "3/2026",
+        "/stats Quý 7 năm 2026 X-AN-BINH": "Quý 7 năm 2026",
+        "/vinhdanh q5-2026": "q5-2026",
+    }
+    for command, typed in wrong.items():
         replies = await admin.send(command)
         assert [r.text for r in replies] == [texts.period_invalid(typed)], command
         assert "2026, 2026-H1" in replies[0].text and "2026-Q3" in replies[0].text
@@ -353,6 +369,109 @@ async def test_a_wrong_period_is_named_with_the_forms_accepted(
     assert (await admin.send("/vinhdanh 1999"))[-1].text == texts.period_invalid("1999")
     assert (await admin.send("/stats 2026 2025"))[-1].text == texts.STATS_USAGE
     assert (await boss.send("thong ke 2026-Q5"))[-1].text == texts.period_invalid("2026-Q5")
+    assert (await boss.send("thống kê quý 5"))[-1].text == texts.period_invalid("quý 5")
+    # A "/" with no year after it is no period: "10/1" names a class in the South.
+    assert (await admin.send("/stats 10/1"))[-1].text == texts.unit_not_found("10/1")
+
+
+async def test_a_period_spelled_otherwise_is_that_period(bot: RunningBot, admin: Person):
+    q3 = await counted(bot, "TD-MAU", Period(2026, "Q3"))
+    assert q3 != await counted(bot, "TD-MAU")  # the quarter's figures, not the year's
+    canonical = (await admin.send("/stats 2026-Q3 TD-MAU"))[0].text
+    assert canonical is not None
+    assert canonical.splitlines()[0] == texts.stats_header("2026-Q3", DOAN)
+    assert block(*q3) in canonical
+    spellings = [
+        "Q3/2026",
+        "2026Q3",
+        "q3-2026",
+        "2026/q3",
+        "2026 quý 3",
+        "quý 3 năm 2026",
+        "QUÝ 3/2026",
+        "quy 3",  # no year: this year's
+        "q3",
+        "q3 2026",  # a quarter and a year typed apart
+    ]
+    for typed in spellings:
+        replies = await admin.send(f"/stats {typed} TD-MAU")
+        assert replies[0].text == canonical, typed
+    replies = await admin.send("/stats q3 TD-MAU 2026")  # the unit between them
+    assert replies[0].text == canonical
+    half = (await admin.send("/stats H1/2026 TD-MAU"))[0].text
+    assert half == (await admin.send("/stats 2026-H1 TD-MAU"))[0].text
+    assert half is not None and half.splitlines()[0] == texts.stats_header("2026-H1", DOAN)
+
+    # Several top units: the question keeps the period; /vinhdanh and /xuat read it too.
+    asked = (await admin.send("/stats quý 3"))[-1]
+    assert asked.text == texts.pick_top_stats("2026-Q3")
+    assert (await admin.press(DOAN))[0].text == canonical
+    replies = await admin.send("/vinhdanh quý 3 khu pho 3")  # "3" twice: a quarter, a name
+    title = texts.honours("Chi đoàn khu phố 3", "2026-Q3", [], []).splitlines()[0]
+    assert replies[-1].text.splitlines()[0] == title
+    await admin.send("/xuat Q3/2026 X-AN-BINH")
+    await bot.background()
+    assert admin.last.filename == texts.export_filename("2026-Q3", "X-AN-BINH")
+
+
+# --- numbers after a command that takes none ----------------------------------------------------
+
+
+async def test_a_number_after_a_picker_command_is_no_unit(bot: RunningBot, admin: Person):
+    targets_before = await rows(bot, "SELECT * FROM targets ORDER BY unit_id, org")
+    for command in ["/chitieu", "/nhacnho", "/donvi", "/moi", "/bonhiem"]:
+        bare = [(r.text, r.buttons()) for r in await admin.send(command)]
+        assert bare and bare[-1][1], command  # the usual question, with its choices
+        for extra in ["20", "2026", "5", "1.000", "Q3/2026", "quý 3"]:
+            replies = await admin.send(f"{command} {extra}")
+            assert [(r.text, r.buttons()) for r in replies] == bare, (command, extra)
+    assert await rows(bot, "SELECT * FROM targets ORDER BY unit_id, org") == targets_before
+    assert await rows(bot, "SELECT journey FROM conversations") == []  # nothing begun
+
+    # A name with a number in it is still that name; a number beside a code is left aside.
+    replies = await admin.send("/donvi khu pho 3")
+    assert "Chi đoàn khu phố 3" in (replies[-1].text or "")
+    replies = await admin.send("/donvi 2026 khu pho 3")
+    assert "Chi đoàn khu phố 3" in (replies[-1].text or "")
+    replies = await admin.send("/chitieu CD-AB-THON1 20")
+    assert texts.ASK_TARGET_ORG in (replies[-1].text or "")
+    await admin.press(texts.ORG_SHORT[Org.DOAN])
+    replies = await admin.send("20")
+    assert (
+        replies[-1].text.splitlines()[0]
+        == (texts.target_saved("Chi đoàn thôn Tân Lập", 2026, Org.DOAN, 20, 0).splitlines()[0])
+    )
+    thon = await rows(bot, "SELECT id FROM units WHERE code = 'CD-AB-THON1'")
+    got = await rows(bot, "SELECT year, org, value FROM targets WHERE unit_id = ?", thon[0]["id"])
+    assert got == [{"year": 2026, "org": "doan", "value": 20}]
+    # A unit that does not exist is still said so, with the words typed.
+    assert (await admin.send("/nhacnho KHONG-CO 5"))[-1].text == texts.unit_not_found("KHONG-CO 5")
+
+
+async def test_zalo_reads_a_period_spelled_otherwise_and_skips_numbers(
+    bot: RunningBot, boss: ZaloPerson
+):
+    asked = await boss.send("thống kê Q3/2026")
+    assert asked[-1].text is not None
+    assert asked[-1].text.startswith(texts.pick_top_stats("2026-Q3"))
+    assert numbered(asked[-1].text) == [HOI, DOAN, texts.BTN_BOTH_ORGS]
+    replies = await boss.choose(DOAN)
+    text = replies[0].text
+    assert text is not None and text.splitlines()[0] == texts.stats_header("2026-Q3", DOAN)
+    assert block(*await counted(bot, "TD-MAU", Period(2026, "Q3"))) in text
+    replies = await boss.send("thong ke quy 3 TD-MAU")
+    assert replies[0].text == text
+
+    bare = [r.text for r in await boss.send("chỉ tiêu")]
+    assert numbered(bare[-1]) == [HOI, DOAN]
+    for extra in ["20", "2026", "quý 3"]:
+        assert [r.text for r in await boss.send(f"chỉ tiêu {extra}")] == bare, extra
+    bare = [r.text for r in await boss.send("nhắc nhở")]
+    assert [r.text for r in await boss.send("nhắc nhở 5")] == bare
+    # The list shown after the number is answered as usual.
+    await boss.send("chi tieu 20")
+    replies = await boss.choose(HOI)
+    assert texts.BTN_CHOOSE_HERE in numbered(replies[-1].text)
 
 
 # --- the search underneath ----------------------------------------------------------------------
