@@ -30,9 +30,10 @@ SEARCH_LIMIT = 8
 # --- entry -----------------------------------------------------------------------------------
 
 
-async def start(turn: Turn) -> None:
+async def start(turn: Turn, *, counted: bool = False) -> None:
+    """`counted`: the caller already counted this payload as one of the person's tries."""
     payload = "".join(turn.args) if len(turn.args) <= 2 else ""
-    if payload and not turn.deps.guesses.allow(turn.who.address):
+    if payload and not counted and not turn.deps.guesses.allow(turn.who.address):
         await turn.say(texts.TOO_MANY_TRIES)
         return
     code = codes.normalize(payload)
@@ -80,7 +81,7 @@ async def typed_code(turn: Turn, text: str) -> bool:
     )
     if live:
         turn.incoming = Command("start", (text.strip(),))
-        await start(turn)
+        await start(turn, counted=True)
     return live
 
 
