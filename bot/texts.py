@@ -1556,8 +1556,8 @@ def move_offer(old: str, new: str, pending: int, kept_roles: list[str]) -> str:
     """A registered member opened another unit's invite. kept_roles: "bí thư Chi đoàn …"."""
     lines = [f"Đồng chí đang ở {old}. Chuyển sang {new}?"]
     if pending:
-        lines.append(f"{pending} trường hợp đồng chí giới thiệu đang chờ xét sẽ chuyển theo.")
-    lines.append(f"Trường hợp đã kết nạp hoặc không kết nạp vẫn tính ở {old}.")
+        lines.append(f"{pending} trường hợp đồng chí giới thiệu đang chờ xét vẫn do {old} xét.")
+    lines.append(f"Các trường hợp đồng chí đã giới thiệu vẫn tính ở {old}.")
     lines += [
         f"Đồng chí vẫn giữ vai trò {role} cho đến khi cán bộ cấp trên gỡ." for role in kept_roles
     ]
@@ -1572,11 +1572,8 @@ def stay_button(old: str) -> str:
     return f"Ở lại {old}"
 
 
-def moved(new: str, pending: int) -> str:
-    text = f"Đã chuyển đồng chí sang {new}. ✅"
-    if pending:
-        text += f"\n{pending} trường hợp chờ xét đã chuyển theo, do {new} xét."
-    return text
+def moved(new: str) -> str:
+    return f"Đã chuyển đồng chí sang {new}. ✅"
 
 
 def stayed(old: str) -> str:
@@ -1584,19 +1581,11 @@ def stayed(old: str) -> str:
 
 
 def member_moved(name: str, new: str, pending: int = 0) -> str:
-    """To the old unit's leaders."""
+    """To the old unit's leaders: the member's waiting referrals stay theirs to decide."""
     text = f"Đồng chí {name} đã chuyển sang {new}."
     if pending:
-        text += f" {pending} trường hợp chờ xét chuyển theo."
+        text += f" {pending} trường hợp đồng chí ấy giới thiệu vẫn chờ đơn vị xét: gõ /duyet."
     return text
-
-
-def member_arrived(name: str, old: str, pending: int) -> str:
-    """To the new unit's leaders, when waiting referrals came with the member."""
-    return (
-        f"Đồng chí {name} đã chuyển từ {old} về đơn vị, kèm {pending} giới thiệu chờ xét. "
-        "Gõ /duyet để xét."
-    )
 
 
 CADRE_NO_LONGER = "Đồng chí không còn giữ vai trò cán bộ ở đơn vị đã chọn nên chưa ghi danh."

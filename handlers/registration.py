@@ -325,7 +325,7 @@ async def ask_move(turn: Turn, draft: Draft) -> None:
         await turn.say(texts.MOVE_OUTDATED)
         return
     deps = turn.deps
-    pending = await members.undecided_count(deps.db, member.id, new.id)
+    pending = await members.undecided_count(deps.db, member.id, old.id)  # they stay there
     kept = [  # roles stay tied to their units: said before the member confirms
         f"{texts.role_title(role.value, unit.org)} {unit.name}"
         for unit, role in await roles.kept_on_move(deps.db, member.id, old.id, new.id)
@@ -357,20 +357,18 @@ async def take_move(turn: Turn, draft: Draft, value: str) -> Outcome:
         deps.clock,
         turn.who.address,
         invite_generation=draft.get("gen"),
+        tz=deps.settings.tz,
     )
     if moved is None:
         await turn.say(texts.MOVE_OUTDATED)
         return End()
     turn.member = moved.member
-    await turn.say(texts.moved(new.name, moved.referrals_moved))
+    await turn.say(texts.moved(new.name))
+    # Their waiting referrals stay with the old unit, whose leaders decide them.
+    pending = await members.undecided_count(deps.db, member.id, old.id)
+    told = texts.member_moved(member.full_name, new.name, pending)
     for leader in leaders:
-        await notify_member(
-            deps, leader, texts.member_moved(member.full_name, new.name, moved.referrals_moved)
-        )
-    if moved.referrals_moved:  # the new unit's leaders have referrals to decide
-        arrived = texts.member_arrived(member.full_name, old.name, moved.referrals_moved)
-        for leader in await _leaders_of(deps, new.id, member.id):
-            await notify_member(deps, leader, arrived)
+        await notify_member(deps, leader, told)
     return End()
 
 

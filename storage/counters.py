@@ -6,7 +6,9 @@ change of the tree (a re-imported parent) recounts everything. `recount()` and `
 the maintained figures equal the raw rows.
 
 Additive metrics, summed up the tree: members, pending (bucket ''); introduced, admitted_doan,
-admitted_hoi, declined, withdrawn, met, joined (by period bucket of the local date).
+admitted_hoi, declined, withdrawn, met, joined, left (by period bucket of the local date).
+joined: registrations, and arrivals by a move; left: departures by a move (an erasure takes the
+member's events out instead, as if they had never been there).
 
 Tree metrics, where a unit's own figure overrides what is below it (`tree_figures`):
 headcount (bucket ''): the official number of members of the subtree where the unit file gives
@@ -72,13 +74,14 @@ def add(deltas: Deltas, bucket_list: Iterable[str], metric: str, value: int) -> 
 
 
 async def member_admissions(
-    conn: aiosqlite.Connection, member_id: int, bucket: str, exclude_referral: int | None = None
+    conn: aiosqlite.Connection, member_id: int, unit_id: int, bucket: str
 ) -> int:
-    """How many admitted referrals the member has in a bucket (for the 'met' metric)."""
+    """How many admitted referrals the member has in a bucket in one unit (for 'met', which
+    counts a member in the unit of the referral they brought, not in the one they are in now)."""
     first, last = bucket_range(bucket)
-    sql = """SELECT COUNT(*) FROM referrals WHERE member_id = ? AND status = 'admitted'
-             AND admitted_on BETWEEN ? AND ? AND id IS NOT ?"""
-    async with conn.execute(sql, (member_id, first, last, exclude_referral)) as cur:
+    sql = """SELECT COUNT(*) FROM referrals WHERE member_id = ? AND unit_id = ?
+             AND status = 'admitted' AND admitted_on BETWEEN ? AND ?"""
+    async with conn.execute(sql, (member_id, unit_id, first, last)) as cur:
         row = await cur.fetchone()
     return int(row[0]) if row else 0
 
@@ -242,13 +245,31 @@ async def recount(conn: aiosqlite.Connection) -> dict[Figure, int]:
 
     for row in await each("SELECT unit_id, COUNT(*) FROM members GROUP BY unit_id"):
         own[(row[0], CURRENT, "members")] += row[1]
-    # A member without a registration date (rows written by other tools) counts as always there.
+    # joined: each member where they first were (the old unit of their earliest move, else
+    # their unit) on the day they registered; a member without a registration date (rows
+    # written by other tools) counts as always there. A move: left the one, joined the other.
+    # (A database before migration 11, e.g. a backup being verified, has no moves.)
+    moves = bool(
+        await each("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'member_moves'")
+    )
+    first_unit = (
+        """COALESCE((SELECT mv.from_unit_id FROM member_moves mv
+                     WHERE mv.member_id = m.id ORDER BY mv.id LIMIT 1), m.unit_id)"""
+        if moves
+        else "m.unit_id"
+    )
     for row in await each(
-        """SELECT unit_id, registered_on, COUNT(*) FROM members WHERE registered_on IS NOT NULL
-           GROUP BY unit_id, registered_on"""
+        f"""SELECT {first_unit}, m.registered_on, COUNT(*)
+            FROM members m WHERE m.registered_on IS NOT NULL GROUP BY 1, 2"""
     ):
         for b in buckets(row[1]):
             own[(row[0], b, "joined")] += row[2]
+    moved = """SELECT from_unit_id, to_unit_id, moved_on, COUNT(*) FROM member_moves
+               GROUP BY from_unit_id, to_unit_id, moved_on"""
+    for row in await each(moved) if moves else []:
+        for b in buckets(row[2]):
+            own[(row[0], b, "left")] += row[3]
+            own[(row[1], b, "joined")] += row[3]
     for row in await each(
         "SELECT unit_id, COUNT(*) FROM referrals WHERE status = 'introduced' GROUP BY unit_id"
     ):
@@ -277,11 +298,14 @@ async def recount(conn: aiosqlite.Connection) -> dict[Figure, int]:
     ):
         for b in buckets(row[1]):
             own[(row[0], b, "withdrawn")] += row[2]
-    # met: members (by their unit) with at least one admission in the bucket
+    # met: members with at least one admission in the bucket, in the unit of the admitted
+    # referral (where the member was when they brought the youth, not where they are now). A
+    # member with admissions in two units in one period (a move mid-period) counts once in
+    # each, and so twice in a unit above both: rare, and each unit's own figure is right.
     met: dict[tuple[int, str], set[int]] = defaultdict(set)
     for row in await each(
-        """SELECT m.unit_id, r.member_id, r.admitted_on FROM referrals r
-           JOIN members m ON m.id = r.member_id WHERE r.status = 'admitted'"""
+        """SELECT unit_id, member_id, admitted_on FROM referrals
+           WHERE status = 'admitted' AND member_id IS NOT NULL"""
     ):
         for b in buckets(row[2]):
             met[(row[0], b)].add(row[1])

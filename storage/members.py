@@ -133,7 +133,6 @@ async def _count_membership(
 class Moved:
     member: Member  # as they are now, in the new unit
     from_unit_id: int
-    referrals_moved: int  # their undecided referrals, which went with them
 
 
 async def move(
@@ -146,19 +145,19 @@ async def move(
     actor_ref: str | None = None,
     *,
     invite_generation: int | None = None,
+    tz: ZoneInfo = HANOI,
 ) -> Moved | None:
     """The member moves from one unit to another, in one transaction that also ends the
     conversation that asked them; None (nothing written) when they are gone, are no longer in
     `from_unit_id`, the new unit does not exist, or its invite was renewed since it was opened
     (`invite_generation`: the generation of the link or code the member used).
 
-    The member's counts (members, the period they joined, their own 1+1) leave the old
-    subtree and enter the new one, past periods included: where a member was before is kept
-    in member_moves, not in the figures. Their undecided referrals go with them (introduced,
-    pending): the new unit's leaders decide them. Admitted, declined and withdrawn ones stay
-    counted where they were decided, so reported admissions do not change."""
-    from storage import referrals  # a cycle at import time otherwise
-
+    A move changes nothing in a period that ended before it: on the local date of the move the
+    member leaves the old unit ('left') and joins the new one ('joined', as a registration
+    does); the past members of a period are read back from these events (storage.stats).
+    Their referrals stay with the unit where they were introduced, waiting ones included (its
+    leaders decide them), and so does 'met', counted in the unit of the admitted referral.
+    Where the member was is kept in member_moves, which recount() reads."""
     async with db.write() as conn:
         member = await get(conn, member_id)
         if member is None or member.unit_id != from_unit_id or to_unit_id == from_unit_id:
@@ -168,46 +167,36 @@ async def move(
             unit = await cur.fetchone()
         if unit is None or invite_generation not in (None, unit[0]):
             return None
-        sql = """SELECT DISTINCT admitted_on FROM referrals
-                 WHERE member_id = ? AND status = 'admitted' AND admitted_on IS NOT NULL"""
-        async with conn.execute(sql, (member_id,)) as cur:
-            days = [row[0] for row in await cur.fetchall()]
-        async with conn.execute(
-            "SELECT registered_on FROM members WHERE id = ?", (member_id,)
-        ) as cur:
-            row = await cur.fetchone()
-        registered_on = row[0] if row else None
+        now = clock.now()
+        moved_on = now.astimezone(tz).date().isoformat()
         await conn.execute("UPDATE members SET unit_id = ? WHERE id = ?", (to_unit_id, member_id))
-        await _count_membership(conn, from_unit_id, registered_on, -1)
-        await _count_membership(conn, to_unit_id, registered_on, 1)
-        met: counters.Deltas = {}
-        counters.add(met, sorted({b for day in days for b in counters.buckets(day)}), "met", 1)
-        await counters.apply(conn, from_unit_id, {k: -v for k, v in met.items()})
-        await counters.apply(conn, to_unit_id, met)
-        sql = """SELECT id FROM referrals
-                 WHERE member_id = ? AND status = 'introduced' AND unit_id <> ? ORDER BY id"""
-        async with conn.execute(sql, (member_id, to_unit_id)) as cur:
-            undecided = [row[0] for row in await cur.fetchall()]
-        for referral_id in undecided:
-            await referrals.follow_member(conn, referral_id, to_unit_id)
         await conn.execute(
             """INSERT INTO member_moves
-                   (member_id, from_unit_id, to_unit_id, at, actor_ref, referrals_moved)
+                   (member_id, from_unit_id, to_unit_id, at, moved_on, actor_ref)
                VALUES (?, ?, ?, ?, ?, ?)""",
-            (member_id, from_unit_id, to_unit_id, to_db(clock.now()), actor_ref, len(undecided)),
+            (member_id, from_unit_id, to_unit_id, to_db(now), moved_on, actor_ref),
         )
+        days = counters.buckets(moved_on)
+        left: counters.Deltas = {(counters.CURRENT, "members"): -1}
+        counters.add(left, days, "left", 1)
+        arrived: counters.Deltas = {(counters.CURRENT, "members"): 1}
+        counters.add(arrived, days, "joined", 1)
+        await counters.apply(conn, from_unit_id, left)
+        await counters.apply(conn, to_unit_id, arrived)
+        await counters.follow_tree(conn, from_unit_id)
+        await counters.follow_tree(conn, to_unit_id)
         await conversations.clear(conn, key)
         moved = await get(conn, member_id)
     assert moved is not None
-    return Moved(moved, from_unit_id, len(undecided))
+    return Moved(moved, from_unit_id)
 
 
-async def undecided_count(db: Database, member_id: int, to_unit_id: int) -> int:
-    """How many of the member's referrals are still waiting elsewhere than in `to_unit_id`:
-    those that would move with them."""
+async def undecided_count(db: Database, member_id: int, unit_id: int) -> int:
+    """How many of the member's referrals are still waiting in the unit: they stay there when
+    the member moves, decided by its leaders."""
     sql = """SELECT COUNT(*) FROM referrals
-             WHERE member_id = ? AND status = 'introduced' AND unit_id <> ?"""
-    async with db.read() as conn, conn.execute(sql, (member_id, to_unit_id)) as cur:
+             WHERE member_id = ? AND status = 'introduced' AND unit_id = ?"""
+    async with db.read() as conn, conn.execute(sql, (member_id, unit_id)) as cur:
         row = await cur.fetchone()
     return int(row[0]) if row else 0
 
@@ -248,6 +237,35 @@ async def admissions_kept(db: Database, member_id: int) -> int:
     return int(row[0]) if row else 0
 
 
+async def _membership_events(
+    conn: aiosqlite.Connection, member_id: int
+) -> dict[int, counters.Deltas]:
+    """unit -> the counts the member adds there: 'members' where they are, 'joined' where
+    they registered (the old unit of their first move) and where each move took them, 'left'
+    where each move took them from. An erasure takes them all out."""
+    sql = "SELECT unit_id, registered_on FROM members WHERE id = ?"
+    async with conn.execute(sql, (member_id,)) as cur:
+        row = await cur.fetchone()
+    if row is None:
+        return {}
+    sql = """SELECT from_unit_id, to_unit_id, moved_on FROM member_moves
+             WHERE member_id = ? ORDER BY id"""
+    async with conn.execute(sql, (member_id,)) as cur:
+        moves = [(m[0], m[1], m[2]) for m in await cur.fetchall()]
+    events: dict[int, counters.Deltas] = {}
+
+    def add(unit_id: int, buckets: list[str], metric: str) -> None:
+        counters.add(events.setdefault(unit_id, {}), buckets, metric, 1)
+
+    add(row[0], [counters.CURRENT], "members")
+    if row[1]:
+        add(moves[0][0] if moves else row[0], counters.buckets(row[1]), "joined")
+    for from_unit, to_unit, moved_on in moves:
+        add(from_unit, counters.buckets(moved_on), "left")
+        add(to_unit, counters.buckets(moved_on), "joined")
+    return events
+
+
 async def erase(db: Database, member_id: int) -> bool:
     """Deletion on request: the member, their roles, conversations and the youths they
     introduced who were not admitted are removed for good. Admitted youths are members of the
@@ -279,12 +297,11 @@ async def erase(db: Database, member_id: int) -> bool:
         await conn.execute(
             "UPDATE referral_audit SET actor_id = NULL WHERE actor_id = ?", (member_id,)
         )
-        async with conn.execute(
-            "SELECT registered_on FROM members WHERE id = ?", (member_id,)
-        ) as cur:
-            row = await cur.fetchone()
-        await conn.execute("DELETE FROM members WHERE id = ?", (member_id,))
-        await _count_membership(conn, member.unit_id, row[0] if row else None, -1)
+        gone = await _membership_events(conn, member_id)
+        await conn.execute("DELETE FROM members WHERE id = ?", (member_id,))  # moves cascade
+        for unit_id, deltas in gone.items():
+            await counters.apply(conn, unit_id, {k: -v for k, v in deltas.items()})
+        await counters.follow_tree(conn, member.unit_id)
     # Committed: now push the zeroed pages into the main file and empty the WAL.
     await db.checkpoint()
     return True

@@ -422,7 +422,8 @@ async def _count_change(
     after: _State | None,
 ) -> None:
     """The counter deltas of one row going from `before` to `after` (None: no row), called
-    once the row is written: 'met' is read from the member's admissions as they now are."""
+    once the row is written: 'met' is read from the member's admissions in the unit as they
+    now are (a member counts in 'met' where their admitted referral is, see counters.recount)."""
     old = before.counts(org) if before else {}
     new = after.counts(org) if after else {}
     await counters.apply(conn, unit_id, _minus(new, old))
@@ -432,11 +433,10 @@ async def _count_change(
     gained = after.admitted_buckets() if after else []
     met: counters.Deltas = {}
     for bucket in set(lost) | set(gained):
-        now = await counters.member_admissions(conn, member_id, bucket)
+        now = await counters.member_admissions(conn, member_id, unit_id, bucket)
         then = now - gained.count(bucket) + lost.count(bucket)
         counters.add(met, [bucket], "met", (now > 0) - (then > 0))
-    if any(met.values()):
-        await counters.apply(conn, await _member_unit(conn, member_id), met)
+    await counters.apply(conn, unit_id, met)
 
 
 class Changed(NotAllowed):
@@ -517,13 +517,6 @@ async def change_status(
     return Referral.from_row(row)
 
 
-async def _member_unit(conn: aiosqlite.Connection, member_id: int) -> int:
-    async with conn.execute("SELECT unit_id FROM members WHERE id = ?", (member_id,)) as cur:
-        row = await cur.fetchone()
-    assert row is not None
-    return int(row[0])
-
-
 async def admitted_in_year(db: Database, member_id: int, year: int) -> int:
     sql = """SELECT COUNT(*) FROM referrals WHERE member_id = ? AND status = 'admitted'
              AND admitted_on BETWEEN ? AND ?"""
@@ -554,24 +547,12 @@ async def orphan(conn: aiosqlite.Connection, referral_id: int) -> None:
     state = _State.of(row)
     sql = "UPDATE referrals SET member_id = NULL, introducer_gone = 1 WHERE id = ?"
     await conn.execute(sql, (referral_id,))
-    member_id = int(row["member_id"])
+    member_id, unit_id = int(row["member_id"]), int(row["unit_id"])
     met: counters.Deltas = {}
     for bucket in state.admitted_buckets():
-        if await counters.member_admissions(conn, member_id, bucket) == 0:
-            counters.add(met, [bucket], "met", -1)  # their last admission of that period
-    await counters.apply(conn, await _member_unit(conn, member_id), met)
-
-
-async def follow_member(conn: aiosqlite.Connection, referral_id: int, unit_id: int) -> None:
-    """An undecided referral follows its member to another unit (a move): its counts leave
-    the old unit's subtree and enter the new one's; the member's 1+1 is not touched here."""
-    row = await _row(conn, referral_id)
-    if row is None:
-        return
-    referral, state = Referral.from_row(row), _State.of(row)
-    await conn.execute("UPDATE referrals SET unit_id = ? WHERE id = ?", (unit_id, referral_id))
-    await _count_change(conn, referral.unit_id, referral.org, None, state, None)
-    await _count_change(conn, unit_id, referral.org, None, None, state)
+        if await counters.member_admissions(conn, member_id, unit_id, bucket) == 0:
+            counters.add(met, [bucket], "met", -1)  # their last admission there that period
+    await counters.apply(conn, unit_id, met)
 
 
 async def insert_admission(

@@ -66,7 +66,15 @@ class Report:
     children: list[Figures]  # weakest first
 
 
-_EVENTS = ("introduced", "admitted_doan", "admitted_hoi", "declined", "withdrawn", "joined")
+_EVENTS = (
+    "introduced",
+    "admitted_doan",
+    "admitted_hoi",
+    "declined",
+    "withdrawn",
+    "joined",
+    "left",
+)
 
 
 def _later(period: Period) -> list[str]:
@@ -150,8 +158,9 @@ async def _figures(
     result = {}
     for unit in found:
         moved = {metric: after.get((unit.id, metric), 0) for metric in _EVENTS}
-        # Back from now to the period's end: who had registered, what was still waiting.
-        members = get(unit.id, "members", CURRENT) - moved["joined"]
+        # Back from now to the period's end: who had registered (or moved in, and not out
+        # again), what was still waiting.
+        members = get(unit.id, "members", CURRENT) - moved["joined"] + moved["left"]
         pending = (
             get(unit.id, "pending", CURRENT)
             - moved["introduced"]

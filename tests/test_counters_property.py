@@ -257,6 +257,30 @@ async def _closed_days(conn: Any) -> dict[int, date]:
     return found
 
 
+async def _members_at(conn: Any, last_day: date) -> dict[int, int]:
+    """member -> the unit they were in at the end of `last_day`, for those registered by then:
+    where they registered (the old unit of their first move, else their unit), then where each
+    move made by that day took them. Days from the UTC timestamps, converted here."""
+    moves: dict[int, list[tuple[int, int, date]]] = {}
+    async with conn.execute(
+        "SELECT member_id, from_unit_id, to_unit_id, at FROM member_moves ORDER BY id"
+    ) as cur:
+        for row in await cur.fetchall():
+            moves.setdefault(row[0], []).append((row[1], row[2], _local_day(row[3])))
+    found: dict[int, int] = {}
+    async with conn.execute("SELECT id, unit_id, registered_at FROM members") as cur:
+        for member_id, unit_id, registered_at in await cur.fetchall():
+            if _local_day(registered_at) > last_day:
+                continue
+            theirs = moves.get(member_id, [])
+            where = theirs[0][0] if theirs else unit_id
+            for _, to, day in theirs:
+                if day <= last_day:
+                    where = to
+            found[member_id] = where
+    return found
+
+
 async def _target(conn: Any, unit_id: int, year: int) -> int:
     """The unit's target, by the rule in words: its own if set (the figure for its whole
     subtree); else its children's targets plus one admission per member not under them,
@@ -295,7 +319,8 @@ async def recounted(conn: Any, unit_id: int, period: Period) -> dict[str, int]:
 
     Registrations, introductions and declines are dated from the UTC timestamps converted here
     to local dates, not from the stored local-date columns, so the time zone handling is
-    checked too. Members and pending referrals are those of the period's end.
+    checked too. Members (where each was, moves included) and pending referrals are those of
+    the period's end.
     """
     first, last = period.first_day.isoformat(), period.last_day.isoformat()
 
@@ -318,19 +343,21 @@ async def recounted(conn: Any, unit_id: int, period: Period) -> dict[str, int]:
     introduced_on = await _introduced_days(conn)
     closed_on = await _closed_days(conn)
     ours = await ids("SELECT id FROM referrals WHERE unit_id IN sub")
+    units_below = set(await ids("SELECT id FROM sub"))
     admitted = """SELECT COUNT(*) FROM referrals
                   WHERE unit_id IN sub AND status = 'admitted' AND org = ?
                     AND admitted_on BETWEEN ? AND ?"""
     return {
         "members": sum(
-            d <= period.last_day
-            for d in await days("SELECT registered_at FROM members WHERE unit_id IN sub")
+            unit in units_below for unit in (await _members_at(conn, period.last_day)).values()
         ),
+        # Members with an admission in the period, in the unit of the admitted referral: one who
+        # brought youths to two units of the subtree in the period (a move) counts in each.
         "met": await one(
-            """SELECT COUNT(DISTINCT r.member_id) FROM referrals r
-               JOIN members m ON m.id = r.member_id
-               WHERE m.unit_id IN sub AND r.status = 'admitted'
-                 AND r.admitted_on BETWEEN ? AND ?""",
+            """SELECT COUNT(*) FROM (
+                   SELECT DISTINCT unit_id, member_id FROM referrals
+                   WHERE unit_id IN sub AND status = 'admitted' AND member_id IS NOT NULL
+                     AND admitted_on BETWEEN ? AND ?)""",
             first,
             last,
         ),
@@ -671,13 +698,11 @@ class World:
         assert moved is not None and moved.member.unit_id == to
         async with self.db.read() as conn, conn.execute(sql, (member_id,)) as cur:
             after = {row[0]: row[1] for row in await cur.fetchall()}
-        for referral_id, unit_id in after.items():
-            # Undecided referrals follow the member; decided ones stay where they were decided.
-            waiting = self.status[referral_id] is Status.INTRODUCED
-            assert unit_id == (to if waiting else before[referral_id]), referral_id
+        # Every referral stays with the unit where it was introduced, waiting ones included.
+        assert after == before
         self.outcomes["relocated"] += 1
-        if moved.referrals_moved:
-            self.outcomes["relocated_with_referrals"] += 1
+        if any(self.status[r] is Status.INTRODUCED for r in after):
+            self.outcomes["relocated_with_waiting"] += 1
         if any(self.status[r] is Status.ADMITTED for r in after):
             self.outcomes["relocated_with_admissions"] += 1
 
@@ -686,11 +711,16 @@ class World:
         if member_id is None:
             self.outcomes["erase_nobody"] += 1
             return
+        sql = "SELECT COUNT(*) FROM member_moves WHERE member_id = ?"
+        async with self.db.read() as conn, conn.execute(sql, (member_id,)) as cur:
+            row = await cur.fetchone()
         erased = await members.erase(self.db, member_id)
         assert erased == (member_id in self.members)
         if not erased:
             self.outcomes["erase_again"] += 1
             return
+        if row and row[0]:
+            self.outcomes["erased_after_moving"] += 1  # their moves' events go with them
         del self.members[member_id]
         kept = []
         for referral_id in [r for r, m in self.owner.items() if m == member_id]:
@@ -800,8 +830,9 @@ def test_the_random_sequences_reached_the_interesting_cases() -> None:
         "move_refused",
         "erased",
         "relocated",
-        "relocated_with_referrals",
+        "relocated_with_waiting",
         "relocated_with_admissions",
+        "erased_after_moving",
         "figures_compared",
     ):
         assert TOTALS[outcome] > 0, (outcome, TOTALS)
@@ -1048,11 +1079,12 @@ async def test_moving_a_branch_with_admissions_to_another_commune(db: Database) 
     assert await compare_reports(db, periods) > 0
 
 
-async def test_a_member_moving_takes_their_waiting_referrals_and_their_own_1_plus_1(
+async def test_a_member_moving_leaves_their_referrals_and_their_1_plus_1_where_they_were(
     db: Database,
 ) -> None:
-    """Issue 9, item 8: the member's counts and undecided referrals go to the new unit; the
-    admitted and declined ones stay counted where they were decided."""
+    """Issue 9, item 8: the member counts in the new unit from the move; every referral,
+    waiting ones included, stays where it was introduced, and so does the member's 1+1 of it
+    (met counts in the unit of the admitted referral)."""
     ids = await unit_ids(db)
     clock = at(2026, 3, 1)
     member = await join(db, clock, ids["CD-AB-THON1"], "1")
@@ -1066,27 +1098,27 @@ async def test_a_member_moving_takes_their_waiting_referrals_and_their_own_1_plu
     moved = await members.move(
         db, key_for("1"), member.id, ids["CD-AB-THON1"], ids["CD-HL-KP3"], clock
     )
-    assert moved is not None and moved.referrals_moved == 1
+    assert moved is not None and moved.member.unit_id == ids["CD-HL-KP3"]
     await assert_consistent(db)
 
     def some(f: dict[str, int]) -> tuple[int, ...]:
         return (f["members"], f["met"], f["introduced"], f["admitted_doan"], f["declined"],
                 f["pending"])  # fmt: skip
 
-    assert some(await shown(db, ids["X-AN-BINH"], year)) == (0, 0, 2, 1, 1, 0)
-    assert some(await shown(db, ids["P-HOA-LAC"], year)) == (1, 1, 1, 0, 0, 1)
+    assert some(await shown(db, ids["X-AN-BINH"], year)) == (0, 1, 3, 1, 1, 1)
+    assert some(await shown(db, ids["P-HOA-LAC"], year)) == (1, 0, 0, 0, 0, 0)
     assert await shown(db, ids["TD-MAU"], year) == province
     # Told to move from where she no longer is: nothing written.
     again = await members.move(
         db, key_for("1"), member.id, ids["CD-AB-THON1"], ids["CD-AB-THON2"], clock
     )
     assert again is None
-    # Decisions after the move: the waiting one in the new unit, a reopened one where it was.
+    # Decisions after the move: all where the referrals were introduced.
     await decide(db, clock, waiting.id, Decision.ADMIT, date(2026, 3, 12))
     await decide(db, clock, declined.id, Decision.REOPEN)
     await assert_consistent(db)
-    assert some(await shown(db, ids["X-AN-BINH"], year)) == (0, 0, 2, 1, 0, 1)
-    assert some(await shown(db, ids["P-HOA-LAC"], year)) == (1, 1, 1, 1, 0, 0)
+    assert some(await shown(db, ids["X-AN-BINH"], year)) == (0, 1, 3, 2, 0, 1)
+    assert some(await shown(db, ids["P-HOA-LAC"], year)) == (1, 0, 0, 0, 0, 0)
     assert await compare_reports(db, [year, Period(2026, "Q1")]) > 0
 
 

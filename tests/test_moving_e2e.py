@@ -1,12 +1,15 @@
 """Moving (issue 9, item 8): a registered member who opens another unit's invite is offered to
-move there. Only on confirmation, one transaction moves them: their counts follow, their
-undecided referrals go to the new unit's leaders, their decided ones stay counted where they
-were decided, an audit row records the move and the old unit's leaders are told.
-End to end on Telegram (buttons) and Zalo (a typed code, numbered choices)."""
+move there. Only on confirmation, one transaction moves them: from the day of the move they
+count in the new unit, and nothing changes in a period that ended before it; their referrals,
+waiting ones included, stay with the unit where they were introduced (its leaders decide them,
+its figures keep them and the member's 1+1 of them), an audit row records the move and the old
+unit's leaders are told. End to end on Telegram (buttons) and Zalo (a typed code, numbered
+choices)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +17,9 @@ import pytest
 
 from bot import texts
 from bot.settings import Settings
-from storage import counters, referrals
+from storage import counters, referrals, stats
+from storage.clock import ManualClock
+from storage.periods import Period
 from storage.referrals import Decision
 from storage.validation import Org
 from tests.conftest import ADMIN_ID, NOW
@@ -90,7 +95,7 @@ def offer(old: str = OLD, new: str = NEW, pending: int = 0, kept: list[str] | No
     return texts.ask(texts.move_offer(old, new, pending, kept or []))
 
 
-async def test_a_member_moves_to_another_branch_with_their_undecided_referrals(
+async def test_a_member_moves_to_another_branch_and_their_referrals_stay(
     bot: RunningBot,
     branch: dict[str, Person],
     phu_hoa: Person,
@@ -134,19 +139,20 @@ async def test_a_member_moves_to_another_branch_with_their_undecided_referrals(
     assert await snapshot(bot) == before
 
     # Confirmed: one move.
-    seen = len(leader.inbox())
+    seen, seen_phu = len(leader.inbox()), len(phu_hoa.inbox())
     await lan.send(f"/start {invite}")
     replies = await lan.press(texts.move_button(NEW))
-    assert replies[-1].text == texts.moved(NEW, 1)
+    assert replies[-1].text == texts.moved(NEW)
     lan_row = (await rows(bot, "SELECT id, unit_id FROM members WHERE full_name = ?", LAN))[0]
     assert lan_row["unit_id"] == unit["CD-AB-THON2"]
+    # Every referral stays where it was introduced, the waiting one too: Tân Lập decides it.
     assert await rows(bot, "SELECT id, unit_id FROM referrals ORDER BY id") == [
-        {"id": admitted, "unit_id": unit["CD-AB-THON1"]},  # counted where it was decided
+        {"id": admitted, "unit_id": unit["CD-AB-THON1"]},
         {"id": declined, "unit_id": unit["CD-AB-THON1"]},
-        {"id": pending, "unit_id": unit["CD-AB-THON2"]},  # the new unit's leaders decide it
+        {"id": pending, "unit_id": unit["CD-AB-THON1"]},
     ]
     moves = await rows(
-        bot, "SELECT member_id, from_unit_id, to_unit_id, at, actor_ref, referrals_moved "
+        bot, "SELECT member_id, from_unit_id, to_unit_id, at, moved_on, actor_ref "
         "FROM member_moves"
     )  # fmt: skip
     assert moves == [
@@ -155,34 +161,34 @@ async def test_a_member_moves_to_another_branch_with_their_undecided_referrals(
             "from_unit_id": unit["CD-AB-THON1"],
             "to_unit_id": unit["CD-AB-THON2"],
             "at": NOW.isoformat(),
+            "moved_on": "2026-11-26",  # the local date
             "actor_ref": f"telegram:{lan.user.id}",
-            "referrals_moved": 1,
         }
     ]
     assert [m.text for m in leader.inbox()[seen:]] == [texts.member_moved(LAN, NEW, 1)]
-    # The new unit's leader learns a referral arrived for them to decide.
-    assert phu_hoa.last_text == texts.member_arrived(LAN, OLD, 1)
+    # The new unit's leader is not told about referrals: none came.
+    assert len(phu_hoa.inbox()) == seen_phu
     await consistent(bot)
 
-    # The counts followed her: members and her 1+1 to Phú Hòa; decided referrals stayed.
+    # She counts in Phú Hòa now; Tân Lập keeps her referrals, their decisions and her 1+1.
     old = stats_lines((await admin.send("/stats 2026 CD-AB-THON1"))[0].text)
-    assert any(x.startswith("Đoàn viên, hội viên: 2 · đạt 1+1: 0 ") for x in old), old
-    assert "Giới thiệu: 2 · vào Đoàn: 1 · vào Hội: 0" in old, old
-    assert "Không kết nạp: 1 · chờ xét: 0" in old, old
+    assert any(x.startswith("Đoàn viên, hội viên: 2 · đạt 1+1: 1 ") for x in old), old
+    assert "Giới thiệu: 3 · vào Đoàn: 1 · vào Hội: 0" in old, old
+    assert "Không kết nạp: 1 · chờ xét: 1" in old, old
     new = stats_lines((await admin.send("/stats 2026 CD-AB-THON2"))[0].text)
-    assert any(x.startswith("Đoàn viên, hội viên: 2 · đạt 1+1: 1 ") for x in new), new
-    assert "Giới thiệu: 1 · vào Đoàn: 0 · vào Hội: 0" in new, new
-    assert "Không kết nạp: 0 · chờ xét: 1" in new, new
+    assert any(x.startswith("Đoàn viên, hội viên: 2 · đạt 1+1: 0 ") for x in new), new
+    assert "Giới thiệu: 0 · vào Đoàn: 0 · vào Hội: 0" in new, new
+    assert "Không kết nạp: 0 · chờ xét: 0" in new, new
     commune = stats_lines((await admin.send("/stats 2026 X-AN-BINH"))[0].text)
     assert any(x.startswith("Đoàn viên, hội viên: 4 · đạt 1+1: 1 ") for x in commune), commune
     assert "Giới thiệu: 3 · vào Đoàn: 1 · vào Hội: 0" in commune, commune
     assert "Không kết nạp: 1 · chờ xét: 1" in commune, commune
 
-    # Her own list still shows all three; the queues follow the referral's unit.
+    # Her own list still shows all three; the waiting one is in Tân Lập's queue only.
     mine = (await lan.send("/cuatoi"))[-1].text
     assert all(f"Số {n}:" in mine for n in (admitted, declined, pending)), mine
-    assert f"Số {pending}" in (await phu_hoa.send("/duyet"))[-1].text
-    assert f"Số {pending}" not in (await leader.send("/duyet"))[-1].text
+    assert f"Số {pending}" not in (await phu_hoa.send("/duyet"))[-1].text
+    assert f"Số {pending}" in (await leader.send("/duyet"))[-1].text
 
     # Opening the invite of the unit she is in now just greets her.
     replies = await lan.send(f"/start {invite}")
@@ -257,7 +263,7 @@ async def test_a_zalo_member_moves_by_typing_the_code(
     seen = len(leader.inbox())
     await mai.send(f"start {new_code.replace('-', '').lower()}")
     replies = await mai.send("1")
-    assert replies[-1].text == texts.moved(NEW, 0)
+    assert replies[-1].text == texts.moved(NEW)
     unit = await ids(bot)
     found = await rows(bot, "SELECT id, unit_id FROM members WHERE channel = 'zalo'")
     assert [r["unit_id"] for r in found] == [unit["CD-AB-THON2"]]
@@ -313,7 +319,7 @@ async def test_a_cadre_moves_from_a_branch_to_the_commune(
         {"unit_id": unit["X-AN-BINH"]}
     ]
     assert await rows(bot, "SELECT unit_id FROM referrals WHERE id = ?", number) == [
-        {"unit_id": unit["X-AN-BINH"]}
+        {"unit_id": unit["CD-AB-THON1"]}  # waiting where it was introduced
     ]
     await consistent(bot)
 
@@ -337,5 +343,110 @@ async def test_an_invite_renewed_before_the_confirmation_moves_nobody(
     renewed = payload_in(phu_hoa.inbox()[-1].text)
     await lan.send(f"/start {renewed}")
     replies = await lan.press(texts.move_button(NEW))
-    assert replies[-1].text == texts.moved(NEW, 0)
+    assert replies[-1].text == texts.moved(NEW)
     await consistent(bot)
+
+
+def _period_counts(figures: stats.Figures | None) -> tuple[int, ...]:
+    assert figures is not None
+    f = figures
+    return (f.members, f.met, f.introduced, f.admitted_doan, f.admitted_hoi, f.declined, f.pending)
+
+
+async def test_a_move_changes_nothing_in_a_period_that_ended_before_it(
+    bot: RunningBot, clock: ManualClock, admin: Person, person: Callable[..., Person]
+) -> None:
+    """Registered, referring and admitted in Q1; moved in November: Q1 reads the same before
+    and after the move, for both branches and the commune. The member is in the new branch
+    from the day of the move, and has left the old one that day."""
+    clock.set(datetime(2026, 2, 10, 2, 0, tzinfo=UTC))  # 10 February, 09:00 in Hà Nội
+    payload = await appoint_link(admin, TAN_LAP)
+    leader = person("Hùng")
+    await leader.send(f"/start {payload}")
+    await leader.send("Nguyễn Văn Hùng")
+    await leader.press(texts.BTN_MEMBERSHIP[Org.DOAN])
+    await leader.send(texts.BTN_SKIP)
+    invite = payload_in((await leader.send("/moi"))[-1].text)
+    lan = person("Lan")
+    await lan.send(f"/start {invite}")
+    await lan.send(LAN)
+    await lan.press(texts.BTN_MEMBERSHIP[Org.DOAN])
+    await lan.send(texts.BTN_SKIP)
+    await refer(lan, "Vi Thị Hồng Nhung", "12/05/2005", None, Org.DOAN)
+    waiting = await refer(lan, "Lò Thị Mai", "2006", None, Org.DOAN)
+    await leader.send("/duyet")
+    await leader.press(texts.BTN_ADMIT)
+    await leader.press(texts.BTN_TODAY)  # admitted on 10 February
+
+    clock.set(NOW)  # November
+    payload = await appoint_link(admin, PHU_HOA)
+    phu = person("Phú")
+    await phu.send(f"/start {payload}")
+    await phu.send("Đỗ Văn Phú")
+    await phu.press(texts.BTN_MEMBERSHIP[Org.DOAN])
+    await phu.send(texts.BTN_SKIP)
+    unit = await ids(bot)
+    db, q1, q4 = bot.deps.db, Period(2026, "Q1"), Period(2026, "Q4")
+    codes = ("CD-AB-THON1", "CD-AB-THON2", "X-AN-BINH")
+
+    async def counts(period: Period) -> dict[str, tuple[int, ...]]:
+        return {c: _period_counts(await stats.figures(db, unit[c], period)) for c in codes}
+
+    # (members, met, introduced, admitted Đoàn, admitted Hội, declined, pending)
+    before = await counts(q1)
+    assert before == {
+        "CD-AB-THON1": (2, 1, 2, 1, 0, 0, 1),
+        "CD-AB-THON2": (0, 0, 0, 0, 0, 0, 0),
+        "X-AN-BINH": (2, 1, 2, 1, 0, 0, 1),
+    }
+    commune_q1 = (await admin.send("/stats 2026-Q1 X-AN-BINH"))[0].text
+    old_q1 = stats_lines((await admin.send("/stats 2026-Q1 CD-AB-THON1"))[0].text)
+    assert any(x.startswith("Đoàn viên, hội viên: 2 · đạt 1+1: 1 ") for x in old_q1), old_q1
+    assert "Không kết nạp: 0 · chờ xét: 1" in old_q1, old_q1
+
+    invite = payload_in((await phu.send("/moi"))[-1].text)
+    replies = await lan.send(f"/start {invite}")
+    assert replies[-1].text == offer(pending=1)
+    await lan.press(texts.move_button(NEW))
+    await consistent(bot)
+
+    # Q1 ended before the move: nothing in it changed, for either branch or the commune.
+    assert await counts(q1) == before
+    again = (await admin.send("/stats 2026-Q1 X-AN-BINH"))[0].text
+    # All but the branches' "admitted/target" lines: the year's default target (1+1 per member,
+    # and 2026 is not over) follows who is in each branch now; the commune's does not change.
+    assert [x for x in again.split("\n") if not x[:1].isdigit()] == [
+        x for x in commune_q1.split("\n") if not x[:1].isdigit()
+    ]
+    assert "Kết nạp/chỉ tiêu: 1/3 (33%)" in again, again
+    after = stats_lines((await admin.send("/stats 2026-Q1 CD-AB-THON1"))[0].text)
+    assert [x for x in after if x.startswith("Đoàn viên")] == [
+        x for x in old_q1 if x.startswith("Đoàn viên")
+    ]
+    assert "Không kết nạp: 0 · chờ xét: 1" in after, after
+    # Q4, the move's quarter: she left Tân Lập and is in Phú Hòa; her referrals stay behind.
+    assert await counts(q4) == {
+        "CD-AB-THON1": (1, 0, 0, 0, 0, 0, 1),
+        "CD-AB-THON2": (2, 0, 0, 0, 0, 0, 0),
+        "X-AN-BINH": (3, 0, 0, 0, 0, 0, 1),
+    }
+    held = await rows(
+        bot,
+        """SELECT unit_id, bucket, metric, value FROM unit_stats
+           WHERE metric IN ('joined', 'left') AND bucket = '2026-Q4' ORDER BY unit_id, metric""",
+    )
+    branches = (unit["CD-AB-THON1"], unit["CD-AB-THON2"])
+    assert {(r["unit_id"], r["metric"]): r["value"] for r in held if r["unit_id"] in branches} == {
+        (unit["CD-AB-THON1"], "left"): 1,
+        (unit["CD-AB-THON2"], "joined"): 2,  # Phú registered, Lan arrived
+    }
+    # The waiting referral is still Tân Lập's to decide; the admission there counts there.
+    assert f"Số {waiting}" in (await leader.send("/duyet"))[-1].text
+    await leader.press(texts.BTN_ADMIT)
+    await leader.press(texts.BTN_TODAY)
+    await consistent(bot)
+    q4_now = await counts(q4)
+    assert q4_now["CD-AB-THON1"] == (1, 1, 0, 1, 0, 0, 0)
+    assert q4_now["CD-AB-THON2"] == (2, 0, 0, 0, 0, 0, 0)
+    assert q4_now["X-AN-BINH"] == (3, 1, 0, 1, 0, 0, 0)
+    assert await counts(q1) == before  # still waiting at the end of Q1
