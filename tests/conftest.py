@@ -23,6 +23,7 @@ from tests.harness import (
     ZALO_TOKEN,
     Person,
     RunningBot,
+    ZaloPerson,
     appoint_link,
     make_settings,
     payload_in,
@@ -108,6 +109,19 @@ def _no_token_in_logs(caplog: pytest.LogCaptureFixture) -> Any:
     secrets = [TOKEN.split(":", 1)[1], ZALO_TOKEN.split(":", 1)[1]]
     leaked = [r.getMessage() for r in caplog.records if any(s in r.getMessage() for s in secrets)]
     assert not leaked, leaked
+
+
+_zalo_ids = itertools.count(1)
+
+
+@pytest.fixture
+def zperson(zalo: FakeZaloApi, bot: RunningBot) -> Callable[..., ZaloPerson]:
+    """A Zalo user of this test's bot (the test's settings must give the bot a Zalo token)."""
+
+    def make(name: str = "Ted", user_id: str | None = None) -> ZaloPerson:
+        return ZaloPerson(zalo, bot, user_id or f"{next(_zalo_ids):020x}", name)
+
+    return make
 
 
 @pytest.fixture

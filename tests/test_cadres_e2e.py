@@ -37,14 +37,6 @@ def settings(api: FakeBotApi, zalo: FakeZaloApi, db_path: Path) -> Settings:
     return make_settings(api, db_path, zalo, admin_ids=[ADMIN_ID, f"zalo:{ZALO_ADMIN}"])
 
 
-@pytest.fixture
-def zperson(zalo: FakeZaloApi, bot: RunningBot) -> Callable[..., ZaloPerson]:
-    def make(name: str = "Ted", user_id: str | None = None) -> ZaloPerson:
-        return ZaloPerson(zalo, bot, user_id or f"{next(_ids):020x}", name)
-
-    return make
-
-
 def labels(p: Person) -> list[str]:
     """The buttons of the person's newest message (the tree question, edited in place)."""
     return [text for row in p.last.buttons() for text, _ in row]

@@ -43,14 +43,6 @@ def settings(api: FakeBotApi, zalo: FakeZaloApi, db_path: Path) -> Settings:
     return make_settings(api, db_path, zalo, admin_ids=[ADMIN_ID])
 
 
-@pytest.fixture
-def zperson(zalo: FakeZaloApi, bot: RunningBot) -> Callable[..., ZaloPerson]:
-    def make(name: str) -> ZaloPerson:
-        return ZaloPerson(zalo, bot, f"{next(_ids):020x}", name)
-
-    return make
-
-
 async def referral(bot: RunningBot, number: int) -> dict[str, Any]:
     found = await rows(
         bot,

@@ -26,14 +26,6 @@ def settings(api: FakeBotApi, zalo: FakeZaloApi, db_path: Path) -> Settings:
     return make_settings(api, db_path, zalo, admin_ids=[ADMIN_ID])
 
 
-@pytest.fixture
-def zperson(zalo: FakeZaloApi, bot: RunningBot) -> Callable[..., ZaloPerson]:
-    def make(name: str = "Bạn") -> ZaloPerson:
-        return ZaloPerson(zalo, bot, f"{next(_ids):020x}", name)
-
-    return make
-
-
 async def _invitation(member: Person) -> tuple[str, str]:
     replies = await member.send("/moiban")
     return payload_in(replies[0].text), code_in(replies[0].text)

@@ -44,16 +44,6 @@ def settings(api: FakeBotApi, zalo: FakeZaloApi, db_path: Path) -> Settings:
     return make_settings(api, db_path, zalo, admin_ids=[ADMIN_ID])
 
 
-@pytest.fixture
-def zperson(zalo: FakeZaloApi, bot: RunningBot) -> Callable[..., ZaloPerson]:
-    ids = iter(range(1, 1000))
-
-    def make(name: str) -> ZaloPerson:
-        return ZaloPerson(zalo, bot, f"{next(ids) + 0xB0B0:020x}", name)
-
-    return make
-
-
 def numbered(text: str) -> list[str]:
     return [label for _, label in choices_in(text)]
 

@@ -51,14 +51,6 @@ def settings(api: FakeBotApi, zalo: FakeZaloApi, db_path: Path) -> Settings:
 
 
 @pytest.fixture
-def zperson(zalo: FakeZaloApi, bot: RunningBot) -> Callable[..., ZaloPerson]:
-    def make(name: str = "Ted", user_id: str | None = None) -> ZaloPerson:
-        return ZaloPerson(zalo, bot, user_id or f"{next(_ids):020x}", name)
-
-    return make
-
-
-@pytest.fixture
 async def phu_hoa(admin: Person, person: Callable[..., Person]) -> Person:
     """An appointed leader of Chi đoàn thôn Phú Hòa."""
     payload = await appoint_link(admin, PHU_HOA)

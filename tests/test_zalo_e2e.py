@@ -60,14 +60,6 @@ def settings(api: FakeBotApi, zalo: FakeZaloApi, db_path: Path) -> Settings:
     )
 
 
-@pytest.fixture
-def zperson(zalo: FakeZaloApi, bot: RunningBot) -> Callable[..., ZaloPerson]:
-    def make(name: str = "Ted", user_id: str | None = None) -> ZaloPerson:
-        return ZaloPerson(zalo, bot, user_id or f"{next(_ids):020x}", name)
-
-    return make
-
-
 def numbered(text: str) -> list[str]:
     """The labels of the choices of a message: its last run of lines numbered 1, 2, 3…"""
     return [label for _, label in choices_in(text)]
