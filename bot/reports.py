@@ -47,7 +47,7 @@ from bot import texts
 from storage import honors, report_rows, stats
 from storage.db import Database
 from storage.periods import Period
-from storage.report_rows import AdmissionRow
+from storage.report_rows import AdmissionRow, MoveRow
 from storage.stats import Admission, Figures, Report
 from storage.units import Unit
 from storage.validation import Org, sort_key
@@ -772,7 +772,7 @@ def _unique(name: str, used: set[str]) -> str:
 
 
 def _level_sheets(book: Workbook, sections: list[Section], period: Period) -> None:
-    used = {texts.SHEET_REPORT, texts.SHEET_ADMISSIONS}
+    used = {texts.SHEET_REPORT, texts.SHEET_ADMISSIONS, texts.SHEET_COMMENDATION, texts.SHEET_MOVES}
     for section in sections:
         pairs = list(zip(level_names(section), ordered(section.levels), strict=True))
         # The unit's own row is the totals of the report sheet: a level sheet only for a branch.
@@ -908,6 +908,7 @@ async def write_report(
                 await progress(min(done / expected, 0.99))  # saving takes the last moments
         admissions.finish()
         await _commendations(book, db, sections, period)
+        await _moves(book, db, sections, period, chunk)
         await asyncio.to_thread(book.save, part)
         os.replace(part, path)
     except BaseException:  # an error, or the bot stopping: no half-written file stays behind
@@ -945,6 +946,46 @@ async def _commendations(
         )
     if not people:
         sheet.line(texts.COMMENDATION_NOBODY, _font(11))
+
+
+_MOVE_WIDTHS = [7, 13, 28, 34, 34]
+_MOVE_TEXT_WIDTHS = _MOVE_WIDTHS[2:]  # name, from, to
+
+
+async def _moves(
+    book: Workbook, db: Database, sections: Sequence[Section], period: Period, chunk: int
+) -> None:
+    """*Chuyển sinh hoạt*: the members who moved in the period (by the day of the move) out
+    of or into the report's units, oldest first, so the old unit's leaders see it filed."""
+    sheet = _Sheet(book, texts.SHEET_MOVES, _MOVE_WIDTHS)
+    sheet.ws.freeze_panes = "A3"
+    sheet.ws.print_title_rows = "1:2"
+    names = [s.unit.name for s in sections]
+    title = texts.moves_title(names, period.label())
+    sheet.line(title, _font(12, bold=True), height=20)
+    sheet.add([safe_cell(sheet.ws, h, "bc_head") for h in texts.MOVES_HEADERS], 30)
+    count = 0
+
+    def add(rows: list[MoveRow], first: int) -> None:
+        ws = sheet.ws
+        for number, move in enumerate(rows, start=first):
+            texts_of = (move.member, move.from_unit, move.to_unit)
+            tall = _height(zip(texts_of, _MOVE_TEXT_WIDTHS, strict=True))
+            cells = [
+                safe_cell(ws, number, "bc_center"),
+                safe_cell(ws, move.moved_on, "bc_date"),
+                safe_cell(ws, move.member, "bc_text"),
+                safe_cell(ws, move.from_unit, "bc_text"),
+                safe_cell(ws, move.to_unit, "bc_text"),
+            ]
+            sheet.add(cells, tall)
+
+    ids = [s.unit.id for s in sections]
+    async for rows in report_rows.move_rows(db, ids, period, chunk):
+        await asyncio.to_thread(add, rows, count + 1)
+        count += len(rows)
+    if not count:
+        sheet.line(texts.MOVES_NOBODY, _font(11))
 
 
 def _discard(book: Workbook) -> None:

@@ -1665,3 +1665,14 @@ def correct_confirm(number: int, field: str, old: str, new: str) -> str:
 
 def corrected(number: int, name: str) -> str:
     return f"Đã sửa giới thiệu số {number} ({name}). ✅"
+
+
+# --- issue 9: the report's moves sheet (Chuyển sinh hoạt) ---
+
+SHEET_MOVES = "Chuyển sinh hoạt"
+MOVES_HEADERS = ["STT", "Ngày chuyển", "Họ và tên", "Từ đơn vị", "Đến đơn vị"]
+MOVES_NOBODY = "Không có đoàn viên, hội viên nào chuyển sinh hoạt trong kỳ."
+
+
+def moves_title(unit_names: list[str], label: str) -> str:
+    return f"Đoàn viên, hội viên chuyển sinh hoạt {period_name(label)} – {' và '.join(unit_names)}"

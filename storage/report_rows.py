@@ -146,3 +146,61 @@ async def roots(db: Database) -> list[Unit]:
     """The top units of every tree (a Đoàn tree, a Hội tree…)."""
     async with db.read() as conn:
         return await units.children(conn, None)
+
+
+@dataclass(frozen=True)
+class MoveRow:
+    """A member who moved from one unit to another (member_moves), as the audit lists it."""
+
+    move: int
+    moved_on: date  # the local day of the move
+    member: str
+    from_unit: str
+    to_unit: str
+
+
+_MOVES = """
+    SELECT mv.id, mv.at, mv.moved_on, m.full_name, f.name AS from_unit, t.name AS to_unit
+    FROM member_moves mv
+    JOIN members m ON m.id = mv.member_id
+    JOIN units f ON f.id = mv.from_unit_id
+    JOIN units t ON t.id = mv.to_unit_id
+    WHERE mv.moved_on BETWEEN ? AND ? {within} AND (mv.at, mv.id) > (?, ?)
+    ORDER BY mv.at, mv.id
+    LIMIT ?"""
+
+
+async def move_rows(
+    db: Database, unit_ids: Sequence[int], period: Period, chunk: int = CHUNK
+) -> AsyncIterator[list[MoveRow]]:
+    """The moves of the period (by their local day) whose old or new unit lies in the units'
+    subtrees, oldest first, `chunk` at a time."""
+    if not unit_ids:
+        return
+    async with db.read() as conn:
+        subtree, whole = await _subtrees(conn, unit_ids)
+    within, first = "", []
+    if not whole:
+        within = """AND (mv.from_unit_id IN (SELECT value FROM json_each(?))
+                      OR mv.to_unit_id IN (SELECT value FROM json_each(?)))"""
+        first = [json.dumps(subtree)] * 2
+    sql = _MOVES.format(within=within)
+    bounds = [period.first_day.isoformat(), period.last_day.isoformat()]
+    after: tuple[str, int] = ("", 0)
+    while True:
+        async with db.read() as conn, conn.execute(sql, [*bounds, *first, *after, chunk]) as cur:
+            rows = await cur.fetchall()
+        if rows:
+            yield [
+                MoveRow(
+                    move=row["id"],
+                    moved_on=date.fromisoformat(row["moved_on"]),
+                    member=row["full_name"],
+                    from_unit=row["from_unit"],
+                    to_unit=row["to_unit"],
+                )
+                for row in rows
+            ]
+        if len(rows) < chunk:
+            return
+        after = (rows[-1]["at"], rows[-1]["id"])

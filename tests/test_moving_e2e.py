@@ -8,12 +8,14 @@ choices)."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from openpyxl import load_workbook
 
 from bot import texts
 from bot.settings import Settings
@@ -442,3 +444,71 @@ async def test_a_move_changes_nothing_in_a_period_that_ended_before_it(
     assert q4_now["CD-AB-THON2"] == (2, 0, 0, 0, 0, 0, 0)
     assert q4_now["X-AN-BINH"] == (3, 1, 0, 1, 0, 0, 0)
     assert await counts(q1) == before  # still waiting at the end of Q1
+
+
+KP3 = "Chi đoàn khu phố 3"
+
+
+async def moves_sheet(bot: RunningBot, admin: Person, command: str) -> list[tuple[Any, ...]]:
+    """The "Chuyển sinh hoạt" sheet of the workbook that `command` exports, row by row."""
+    assert (await admin.send(command))[-1].text == texts.HEAVY_STARTED
+    await bot.background()
+    document = admin.last
+    assert document.kind == "document" and document.file is not None
+    book = load_workbook(io.BytesIO(document.file))
+    assert book.sheetnames[-1] == texts.SHEET_MOVES
+    sheet = book[texts.SHEET_MOVES]
+    assert [c.value for c in sheet[2]] == texts.MOVES_HEADERS
+    for row in sheet.iter_rows(min_row=3, max_col=2):
+        if isinstance(row[0].value, int):  # a move: its day is a real date cell
+            assert row[1].data_type == "d" and row[1].number_format == "DD/MM/YYYY"
+    return list(sheet.iter_rows(values_only=True))
+
+
+async def test_the_report_lists_the_moves_out_of_and_into_its_units(
+    bot: RunningBot,
+    clock: ManualClock,
+    branch: dict[str, Person],
+    phu_hoa: Person,
+    admin: Person,
+    person: Callable[..., Person],
+) -> None:
+    """The old unit's leaders see a move in the audit: the workbook's "Chuyển sinh hoạt" sheet
+    lists the period's moves (by their local day) whose old or new unit is in the report's
+    units, oldest first; a report of other units, or of another period, says there are none."""
+    lan, tu = branch["lan"], branch["tu"]
+    payload = await appoint_link(admin, ["Tỉnh đoàn Mẫu", "Đoàn phường Hòa Lạc", KP3])
+    kp3 = person("Ba")
+    await kp3.send(f"/start {payload}")
+    await kp3.send("Lê Văn Ba")
+    await kp3.press(texts.BTN_MEMBERSHIP[Org.DOAN])
+    await kp3.send(texts.BTN_SKIP)
+    # Lan: Tân Lập → Phú Hòa, both in Đoàn xã An Bình, on 26 November (09:00 in Hà Nội).
+    await lan.send(f"/start {payload_in((await phu_hoa.send('/moi'))[-1].text)}")
+    assert (await lan.press(texts.move_button(NEW)))[-1].text == texts.moved(NEW)
+    # Tú: Tân Lập → khu phố 3 of Đoàn phường Hòa Lạc, at 01:00 on 27 November in Hà Nội
+    # (still the 26th in UTC): the sheet shows the local day.
+    clock.set(datetime(2026, 11, 26, 18, 0, tzinfo=UTC))
+    await tu.send(f"/start {payload_in((await kp3.send('/moi'))[-1].text)}")
+    assert (await tu.press(texts.move_button(KP3)))[-1].text == texts.moved(KP3)
+    held = await rows(bot, "SELECT m.full_name, mv.moved_on FROM member_moves mv "
+                      "JOIN members m ON m.id = mv.member_id ORDER BY mv.id")  # fmt: skip
+    assert held == [
+        {"full_name": LAN, "moved_on": "2026-11-26"},
+        {"full_name": "Mai Văn Tú", "moved_on": "2026-11-27"},
+    ]
+    lan_row = (1, datetime(2026, 11, 26), LAN, OLD, NEW)
+    tu_row = (2, datetime(2026, 11, 27), "Mai Văn Tú", OLD, KP3)
+
+    # The commune holds both old units (and Lan's new one): both moves, oldest first.
+    got = await moves_sheet(bot, admin, "/xuat 2026 X-AN-BINH")
+    assert got[0][0] == texts.moves_title(["Đoàn xã An Bình"], "2026")
+    assert got[2:] == [lan_row, tu_row]
+    # The new units see who arrived: Phú Hòa Lan only, Hòa Lạc Tú only.
+    assert (await moves_sheet(bot, admin, "/xuat 2026 CD-AB-THON2"))[2:] == [lan_row]
+    got = await moves_sheet(bot, admin, "/xuat 2026 P-HOA-LAC")
+    assert got[2:] == [(1, *tu_row[1:])]
+    # Neither old nor new unit in the Hội tree, nor in another period: none, said so.
+    nobody = (texts.MOVES_NOBODY, None, None, None, None)
+    assert (await moves_sheet(bot, admin, "/xuat 2026 HOI-TINH"))[2:] == [nobody]
+    assert (await moves_sheet(bot, admin, "/xuat 2026-Q3 X-AN-BINH"))[2:] == [nobody]

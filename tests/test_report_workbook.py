@@ -227,6 +227,7 @@ async def test_level_sheets_in_vietnamese_order_with_totals(db: Database, tmp_pa
         "Chi đoàn",
         texts.SHEET_ADMISSIONS,
         texts.SHEET_COMMENDATION,
+        texts.SHEET_MOVES,
     ]
     communes = values(book["Cấp xã"])
     assert communes[1] == texts.REPORT_LEVEL_HEADERS
@@ -318,7 +319,7 @@ async def test_print_ready(db: Database, tmp_path: Path) -> None:
         assert (setup.fitToWidth, setup.fitToHeight) == (1, 0), sheet.title
         assert sheet.sheet_properties.pageSetUpPr.fitToPage, sheet.title
         assert sheet.oddFooter.center.text == "Trang &P/&N", sheet.title
-    for title in ["Cấp xã", "Chi đoàn", texts.SHEET_ADMISSIONS]:
+    for title in ["Cấp xã", "Chi đoàn", texts.SHEET_ADMISSIONS, texts.SHEET_MOVES]:
         assert book[title].print_title_rows == "$1:$2", title
     assert book.properties.title == texts.workbook_title("2026")
     assert book.properties.creator == "Tỉnh đoàn Mẫu"
@@ -353,6 +354,7 @@ async def test_doan_and_hoi_in_one_workbook(db: Database, tmp_path: Path) -> Non
         "Hội – Chi hội",
         texts.SHEET_ADMISSIONS,
         texts.SHEET_COMMENDATION,
+        texts.SHEET_MOVES,
     ]
     rows = values(book[texts.SHEET_REPORT])
     firsts = [row[0] for row in rows]
@@ -444,7 +446,7 @@ async def test_text_that_looks_like_a_formula_stays_text(db: Database, tmp_path:
 async def test_admissions_spill_over_sheets_numbered_on(db: Database, tmp_path: Path) -> None:
     book = await export(db, tmp_path / "r.xlsx", ["TD-MAU"], sheet_rows=1, chunk=2)
     first = texts.SHEET_ADMISSIONS
-    assert book.sheetnames[-3:-1] == [f"{first} (2)", f"{first} (3)"]
+    assert book.sheetnames[-4:-2] == [f"{first} (2)", f"{first} (3)"]
     lists = [values(book[n]) for n in [first, f"{first} (2)", f"{first} (3)"]]
     assert all(rows[1] == texts.REPORT_ADMISSION_HEADERS for rows in lists)
     numbers = [row[0] for rows in lists for row in rows[2:] if isinstance(row[0], int)]
@@ -463,6 +465,38 @@ async def test_admissions_are_read_in_chunks(db: Database) -> None:
     assert sizes == [5, 5, 5, 5, 5, 1] and parts == whole and len(whole) == 26
     keys = [(r.admitted_on, r.referral) for r in whole]
     assert keys == sorted(keys)
+
+
+async def test_moves_read_in_chunks_oldest_first_within_the_period(
+    db: Database, tmp_path: Path
+) -> None:
+    """The moves sheet: the period's moves (by local day) out of or into the units' subtrees,
+    oldest first, numbered on across chunks; none repeated, none skipped."""
+
+    async def move(name: str, old: str, new: str, moment: datetime) -> None:
+        async with db.read() as conn:
+            cur = await conn.execute("SELECT id FROM members WHERE full_name = ?", (name,))
+            member = (await cur.fetchone())[0]
+        key = ConversationKey("telegram", name, name)
+        ids = await code_id(db, old), await code_id(db, new)
+        assert await members.move(db, key, member, *ids, ManualClock(moment)) is not None
+
+    await move("Đỗ Thị Dung", "CD-HL-KP3", "CD-AB-THON1", at("2025-12-31"))  # the year before
+    await move("Trần Văn An", "CD-AB-THON1", "CD-AB-THON2", at("2026-03-01"))
+    await move("Trần Văn An", "CD-AB-THON2", "CD-HL-KP3", at("2026-06-01"))
+    # 17:00 UTC on 31 December is 1 January in Hà Nội: the next year's.
+    await move("Đỗ Thị Dung", "CD-AB-THON1", "CD-HL-KP7", datetime(2026, 12, 31, 17, tzinfo=UTC))
+    book = await export(db, tmp_path / "r.xlsx", ["X-AN-BINH"], chunk=1)
+    got = values(book[texts.SHEET_MOVES])
+    assert got[0][0] == texts.moves_title(["Đoàn xã An Bình"], "2026")
+    assert got[1] == texts.MOVES_HEADERS
+    assert got[2:] == [
+        [1, datetime(2026, 3, 1), "Trần Văn An", "Chi đoàn thôn Tân Lập", "Chi đoàn thôn Phú Hòa"],
+        [2, datetime(2026, 6, 1), "Trần Văn An", "Chi đoàn thôn Phú Hòa", "Chi đoàn khu phố 3"],
+    ]
+    assert book[texts.SHEET_MOVES]["B3"].number_format == "DD/MM/YYYY"
+    school = values((await export(db, tmp_path / "s.xlsx", ["DCS-THPT-NTMK"]))[texts.SHEET_MOVES])
+    assert school[2:] == [[texts.MOVES_NOBODY, None, None, None, None]]
 
 
 async def test_memory_stays_flat_on_a_long_list(db: Database, tmp_path: Path) -> None:
@@ -520,6 +554,7 @@ def test_cli_exports_one_organisation(
         "Chi hội",
         texts.SHEET_ADMISSIONS,
         texts.SHEET_COMMENDATION,
+        texts.SHEET_MOVES,
     ]
     assert book[texts.SHEET_REPORT]["G4"].value.startswith("Mẫu, ngày ")
     both = tmp_path / "both.xlsx"

@@ -215,6 +215,7 @@ async def test_export_doan_and_hoi_together_or_one_of_them(bot: RunningBot, admi
         "Hội – Chi hội",
         texts.SHEET_ADMISSIONS,
         texts.SHEET_COMMENDATION,
+        texts.SHEET_MOVES,
     ]
     firsts = [row[0].value for row in book[texts.SHEET_REPORT].iter_rows()]
     assert "III. " + texts.REPORT_COMBINED in firsts
@@ -232,6 +233,7 @@ async def test_export_doan_and_hoi_together_or_one_of_them(bot: RunningBot, admi
         "Chi hội",
         texts.SHEET_ADMISSIONS,
         texts.SHEET_COMMENDATION,
+        texts.SHEET_MOVES,
     ]
 
 
@@ -250,6 +252,7 @@ def check_workbook(data: bytes, place_date: str | None) -> None:
         "Chi đoàn",
         texts.SHEET_ADMISSIONS,
         texts.SHEET_COMMENDATION,
+        texts.SHEET_MOVES,
     ]
     report = book[texts.SHEET_REPORT]
     assert report["A1"].value == "ĐOÀN TNCS HỒ CHÍ MINH"
