@@ -24,7 +24,7 @@ from tests.harness import (
     Person,
     RunningBot,
     ZaloPerson,
-    appoint_link,
+    appointed,
     make_settings,
     payload_in,
 )
@@ -132,12 +132,7 @@ def admin(person: Callable[..., Person]) -> Person:
 @pytest.fixture
 async def branch(admin: Person, person: Callable[..., Person]) -> dict[str, Person]:
     """An appointed leader of Chi đoàn thôn Tân Lập and two members who joined by its link."""
-    payload = await appoint_link(admin, TAN_LAP)
-    leader = person("Hùng")
-    await leader.send(f"/start {payload}")
-    await leader.send("Nguyễn Văn Hùng")
-    await leader.press(texts.BTN_MEMBERSHIP[Org.DOAN])
-    await leader.send(texts.BTN_SKIP)
+    leader = await appointed(admin, person("Hùng"), TAN_LAP, "Nguyễn Văn Hùng")
     invite = payload_in((await leader.send("/moi"))[-1].text)
     people = {"leader": leader, "admin": admin}
     for key, name in (("lan", "Trần Thị Lan"), ("tu", "Mai Văn Tú")):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -286,6 +287,31 @@ async def appoint_link(admin: Person, path: list[str], kind: str = texts.BTN_LEA
     await admin.press(texts.BTN_CHOOSE_HERE)
     replies = await admin.press(kind)
     return payload_in(replies[-1].text)
+
+
+async def appointed(
+    admin: Person, who: Person, path: list[str], full_name: str, org: Org = Org.DOAN
+) -> Person:
+    """`who` opens a one-time leader link the admin made for the unit at `path` and registers
+    there (name, membership, phone skipped): the unit's leader from now on."""
+    payload = await appoint_link(admin, path)
+    await who.send(f"/start {payload}")
+    await who.send(full_name)
+    await who.press(texts.BTN_MEMBERSHIP[org])
+    await who.send(texts.BTN_SKIP)
+    return who
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def serving_files() -> dict[str, str]:
+    """Settings for the bot's own HTTP server, so Zalo fetches charts and reports by link."""
+    port = free_port()
+    return {"webhook_listen": f"127.0.0.1:{port}", "public_base_url": f"http://127.0.0.1:{port}"}
 
 
 async def decline(p: Person, reason: str | None = None) -> list[SentMessage]:

@@ -20,6 +20,7 @@ from tests.harness import (
     Person,
     RunningBot,
     appoint_link,
+    appointed,
     decline,
     menu_of,
     refer,
@@ -239,12 +240,7 @@ async def test_two_leaders_decide_the_same_referral_at_once(
 ):
     leader, lan = branch["leader"], branch["lan"]
     number = await refer(lan, "Vương Thị Dung", "2004", None, Org.DOAN)
-    second_payload = await appoint_link(admin, TAN_LAP)
-    other = person("Phó")
-    await other.send(f"/start {second_payload}")
-    await other.send("Hà Văn Phó")
-    await other.press(texts.BTN_MEMBERSHIP[Org.DOAN])
-    await other.send(texts.BTN_SKIP)
+    other = await appointed(admin, person("Phó"), TAN_LAP, "Hà Văn Phó")
     cards = []
     for p in (leader, other):
         await p.send("/duyet")

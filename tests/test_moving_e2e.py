@@ -33,6 +33,7 @@ from tests.harness import (
     RunningBot,
     ZaloPerson,
     appoint_link,
+    appointed,
     choices_in,
     code_in,
     make_settings,
@@ -55,12 +56,7 @@ def settings(api: FakeBotApi, zalo: FakeZaloApi, db_path: Path) -> Settings:
 @pytest.fixture
 async def phu_hoa(admin: Person, person: Callable[..., Person]) -> Person:
     """An appointed leader of Chi đoàn thôn Phú Hòa."""
-    payload = await appoint_link(admin, PHU_HOA)
-    leader = person("Phú")
-    await leader.send(f"/start {payload}")
-    await leader.send("Đỗ Văn Phú")
-    await leader.press(texts.BTN_MEMBERSHIP[Org.DOAN])
-    await leader.send(texts.BTN_SKIP)
+    leader = await appointed(admin, person("Phú"), PHU_HOA, "Đỗ Văn Phú")
     return leader
 
 
@@ -198,12 +194,7 @@ async def test_a_leader_who_moves_is_told_their_role_stays(
     person: Callable[..., Person],
 ) -> None:
     leader, tu = branch["leader"], branch["tu"]
-    payload = await appoint_link(admin, TAN_LAP[:2])
-    xa = person("Xã")
-    await xa.send(f"/start {payload}")
-    await xa.send("Nguyễn Văn Xã")
-    await xa.press(texts.BTN_MEMBERSHIP[Org.DOAN])
-    await xa.send(texts.BTN_SKIP)
+    xa = await appointed(admin, person("Xã"), TAN_LAP[:2], "Nguyễn Văn Xã")
     invite = payload_in((await phu_hoa.send("/moi"))[-1].text)
     replies = await leader.send(f"/start {invite}")
     kept = [f"{texts.role_title('leader', Org.DOAN)} {OLD}"]
@@ -296,12 +287,7 @@ async def test_a_cadre_moves_from_a_branch_to_the_commune(
     bot: RunningBot, branch: dict[str, Person], admin: Person, person: Callable[..., Person]
 ) -> None:
     """A commune's invite opened by a branch member moves them to the commune itself."""
-    payload = await appoint_link(admin, TAN_LAP[:2])
-    xa = person("Xã")
-    await xa.send(f"/start {payload}")
-    await xa.send("Nguyễn Văn Xã")
-    await xa.press(texts.BTN_MEMBERSHIP[Org.DOAN])
-    await xa.send(texts.BTN_SKIP)
+    xa = await appointed(admin, person("Xã"), TAN_LAP[:2], "Nguyễn Văn Xã")
     invite = payload_in((await xa.send("/moi X-AN-BINH"))[-1].text)
     tu = branch["tu"]
     number = await refer(tu, "Hà Văn Khánh", "2004", None, Org.DOAN)
@@ -373,12 +359,7 @@ async def test_a_move_changes_nothing_in_a_period_that_ended_before_it(
     await leader.press(texts.BTN_TODAY)  # admitted on 10 February
 
     clock.set(NOW)  # November
-    payload = await appoint_link(admin, PHU_HOA)
-    phu = person("Phú")
-    await phu.send(f"/start {payload}")
-    await phu.send("Đỗ Văn Phú")
-    await phu.press(texts.BTN_MEMBERSHIP[Org.DOAN])
-    await phu.send(texts.BTN_SKIP)
+    phu = await appointed(admin, person("Phú"), PHU_HOA, "Đỗ Văn Phú")
     unit = await ids(bot)
     db, q1, q4 = bot.deps.db, Period(2026, "Q1"), Period(2026, "Q4")
     codes = ("CD-AB-THON1", "CD-AB-THON2", "X-AN-BINH")
@@ -477,12 +458,9 @@ async def test_the_report_lists_the_moves_out_of_and_into_its_units(
     lists the period's moves (by their local day) whose old or new unit is in the report's
     units, oldest first; a report of other units, or of another period, says there are none."""
     lan, tu = branch["lan"], branch["tu"]
-    payload = await appoint_link(admin, ["Tỉnh đoàn Mẫu", "Đoàn phường Hòa Lạc", KP3])
-    kp3 = person("Ba")
-    await kp3.send(f"/start {payload}")
-    await kp3.send("Lê Văn Ba")
-    await kp3.press(texts.BTN_MEMBERSHIP[Org.DOAN])
-    await kp3.send(texts.BTN_SKIP)
+    kp3 = await appointed(
+        admin, person("Ba"), ["Tỉnh đoàn Mẫu", "Đoàn phường Hòa Lạc", KP3], "Lê Văn Ba"
+    )
     # Lan: Tân Lập → Phú Hòa, both in Đoàn xã An Bình, on 26 November (09:00 in Hà Nội).
     await lan.send(f"/start {payload_in((await phu_hoa.send('/moi'))[-1].text)}")
     assert (await lan.press(texts.move_button(NEW)))[-1].text == texts.moved(NEW)

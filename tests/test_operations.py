@@ -18,9 +18,8 @@ from storage import backup
 from storage.clock import ManualClock
 from tests.fakebotapi import FakeBotApi, TgUser
 from tests.fakezalo import FakeZaloApi
-from tests.harness import RunningBot, make_settings
+from tests.harness import RunningBot, free_port, make_settings
 from tests.test_run_process import ROOT, BotProcess, _env, _press, _say
-from tests.test_zalo_e2e import free_port
 
 
 @pytest.fixture

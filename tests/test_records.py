@@ -25,7 +25,7 @@ from storage.referrals import Decision, Referral
 from storage.stats import Figures
 from storage.validation import AgePolicy, AgeRange, Birth, MemberIn, Org, ReferralIn, name_key
 from tests.conftest import SAMPLE_UNITS
-from tests.harness import TAN_LAP, Person, RunningBot, appoint_link, join, refer, rows
+from tests.harness import TAN_LAP, Person, RunningBot, appointed, join, refer, rows
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 AGES = AgePolicy({Org.DOAN: AgeRange(16, 30), Org.HOI: AgeRange(15, 35)})
@@ -370,12 +370,7 @@ async def test_a_leader_who_erases_is_not_told_about_themself(
     bot: RunningBot, branch: dict[str, Person], admin: Person, person: Callable[..., Person]
 ) -> None:
     leader = branch["leader"]
-    payload = await appoint_link(admin, TAN_LAP)
-    other = person("Phó")
-    await other.send(f"/start {payload}")
-    await other.send("Hà Văn Phó")
-    await other.press(texts.BTN_MEMBERSHIP[Org.DOAN])
-    await other.send(texts.BTN_SKIP)
+    other = await appointed(admin, person("Phó"), TAN_LAP, "Hà Văn Phó")
     seen = len(leader.inbox())
     await leader.send("/xoadulieu")
     await leader.press(texts.BTN_ERASE_YES)

@@ -149,14 +149,9 @@ async def test_refusals(bot: RunningBot, admin: Person, person: Callable[..., Pe
     assert (await member.send("/stats"))[-1].text == texts.NOT_A_LEADER
     assert (await member.send("/xuat"))[-1].text == texts.NOT_A_LEADER
     # A leader of one branch: their branch yes, the commune and other units no.
-    from tests.harness import TAN_LAP, appoint_link
+    from tests.harness import TAN_LAP, appointed
 
-    payload = await appoint_link(admin, TAN_LAP)
-    leader = person("Hùng")
-    await leader.send(f"/start {payload}")
-    await leader.send("Nguyễn Văn Hùng")
-    await leader.press(texts.BTN_MEMBERSHIP[Org.DOAN])
-    await leader.send(texts.BTN_SKIP)
+    leader = await appointed(admin, person("Hùng"), TAN_LAP, "Nguyễn Văn Hùng")
     own = (await leader.send("/stats 2026"))[0].text.split("\n")
     assert own[0] == texts.stats_header("2026", "Chi đoàn thôn Tân Lập")
     assert "\n".join(own[1:5]) == block(4, 1, 3, 1, 1, 1, 0, 5, 1.0)  # its own target: 5

@@ -11,8 +11,7 @@ from bot import texts
 from bot.channels.telegram import WEBHOOK_PATH
 from bot.settings import Settings
 from tests.fakebotapi import FakeBotApi
-from tests.harness import Person, RunningBot, make_settings, rows
-from tests.test_zalo_e2e import free_port
+from tests.harness import Person, RunningBot, free_port, make_settings, rows
 
 SECRET = "tg-secret_0123456789"
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import re
-import socket
 from collections.abc import Callable
 from pathlib import Path
 
@@ -26,7 +25,15 @@ from storage.validation import MemberIn, Org
 from tests.conftest import ADMIN_ID, NOW
 from tests.fakebotapi import FakeBotApi
 from tests.fakezalo import FakeZaloApi
-from tests.harness import Person, RunningBot, ZaloPerson, choices_in, make_settings, rows
+from tests.harness import (
+    Person,
+    RunningBot,
+    ZaloPerson,
+    choices_in,
+    make_settings,
+    rows,
+    serving_files,
+)
 from tests.test_stats_e2e import block, known_data  # noqa: F401  (known_data: a fixture)
 
 ZALO_ADMIN = "b1b1b1b1b1b1b1b1b1b1"
@@ -40,24 +47,11 @@ FIGURES = {
 }
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def settings(api: FakeBotApi, zalo: FakeZaloApi, db_path: Path) -> Settings:
     """Both channels, and the HTTP server that lets Zalo fetch charts and reports by link."""
-    port = free_port()
-    return make_settings(
-        api,
-        db_path,
-        zalo,
-        admin_ids=[ADMIN_ID, f"zalo:{ZALO_ADMIN}"],
-        webhook_listen=f"127.0.0.1:{port}",
-        public_base_url=f"http://127.0.0.1:{port}",
-    )
+    admins = [ADMIN_ID, f"zalo:{ZALO_ADMIN}"]
+    return make_settings(api, db_path, zalo, admin_ids=admins, **serving_files())
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-import socket
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -34,30 +33,18 @@ from tests.harness import (
     make_settings,
     refer,
     rows,
+    serving_files,
 )
 
 ZALO_ADMIN = "a0a0a0a0a0a0a0a0a0a0"
 _ids = iter(range(1, 10_000))
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def settings(api: FakeBotApi, zalo: FakeZaloApi, db_path: Path) -> Settings:
     """Both channels in one process, and the HTTP server that serves files by link."""
-    port = free_port()
-    return make_settings(
-        api,
-        db_path,
-        zalo,
-        admin_ids=[ADMIN_ID, f"zalo:{ZALO_ADMIN}"],
-        webhook_listen=f"127.0.0.1:{port}",
-        public_base_url=f"http://127.0.0.1:{port}",
-    )
+    admins = [ADMIN_ID, f"zalo:{ZALO_ADMIN}"]
+    return make_settings(api, db_path, zalo, admin_ids=admins, **serving_files())
 
 
 def numbered(text: str) -> list[str]:

@@ -12,8 +12,7 @@ from bot import texts
 from bot.channels.zalo import WEBHOOK_PATH
 from storage.clock import ManualClock
 from tests.fakezalo import FakeZaloApi
-from tests.harness import RunningBot, ZaloPerson, make_settings, rows
-from tests.test_zalo_e2e import free_port
+from tests.harness import RunningBot, ZaloPerson, free_port, make_settings, rows
 
 SECRET = "webhook-secret-0123456789"
 
